@@ -1,0 +1,50 @@
+"""backproplab: backpropagation for multi-layer perceptrons, from scratch in NumPy.
+
+The one-line tour::
+
+    import backproplab as bp
+    net = bp.mlp([2, 8, 1], seed=0)                       # the report's XOR network
+    history = bp.fit(net, X, y, optimizer=bp.SGD(0.1), epochs=2000, batch_size=4)
+    print(bp.gradcheck(net, X, y))                         # backprop vs. finite differences
+"""
+
+from .errors import BackproplabError, DivergenceError, ModelFileError
+from .gradcheck import GradcheckResult, gradcheck
+from .io import load_model as load
+from .layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .network import Network, loss_and_gradients, mlp
+from .optim import SGD, Optimizer
+from .training import Callback, FitState, History, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackproplabError",
+    "BinaryCrossEntropy",
+    "Callback",
+    "CrossEntropy",
+    "Dense",
+    "DivergenceError",
+    "FitState",
+    "GradcheckResult",
+    "History",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Loss",
+    "MeanSquaredError",
+    "ModelFileError",
+    "Network",
+    "Optimizer",
+    "ReLU",
+    "SGD",
+    "Sigmoid",
+    "Tanh",
+    "__version__",
+    "fit",
+    "gradcheck",
+    "load",
+    "loss_and_gradients",
+    "mlp",
+]

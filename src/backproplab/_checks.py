@@ -1,0 +1,92 @@
+"""Validation at the edges: turn user input into clean arrays or fail with a clear message.
+
+Every public entry point (constructors, ``fit``, ``gradcheck``, loaders) calls
+these before any work starts, so a user sees one line naming the argument and
+the problem instead of a traceback from deep inside NumPy. The hot loops trust
+their input and check nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """Return ``dtype`` as a NumPy float dtype, or raise naming the allowed ones."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be one of {FLOAT_DTYPES}, got {dtype!r}") from exc
+    if dt.name not in FLOAT_DTYPES:
+        raise ValueError(f"dtype must be one of {FLOAT_DTYPES}, got {dt.name!r}")
+    return dt
+
+
+def check_choice(name: str, value: Any, known: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``known`` names, else raise listing them."""
+    known = sorted(known)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {known}; got {value!r}")
+    if value not in known:
+        raise ValueError(f"unknown {name} {value!r}; known: {', '.join(known)}")
+    return value
+
+
+def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float if it is finite and > 0 (or >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value}")
+    return value
+
+
+def as_float_array(name: str, value: Any, dtype: np.dtype | str = "float64") -> np.ndarray:
+    """Convert ``value`` to a finite, non-empty float array of ``dtype``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not numeric (strings, objects, complex numbers).
+    ValueError
+        If it is ragged, empty, or holds NaN or infinity.
+    """
+    arr = _as_numeric(name, value)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); need at least one sample")
+    arr = arr.astype(dtype, copy=False)
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)})")
+    return arr
+
+
+def _as_numeric(name: str, value: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # NumPy refuses ragged nested sequences
+        raise ValueError(f"{name} must be a rectangular array; got a ragged sequence") from exc
+    if arr.dtype == object:
+        raise TypeError(f"{name} must be numeric; got an array of Python objects (ragged or mixed types?)")
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real; got complex dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric; got dtype {arr.dtype}")
+    return arr

@@ -1,0 +1,214 @@
+"""Layers: a dense (affine) map and element-wise activations, each with its backward pass.
+
+Every layer follows the core contract of ``DESIGN.md``:
+
+- ``params`` and ``grads`` are dicts of arrays with the same keys and shapes
+  (empty for parameter-free layers);
+- ``forward(x, *, train)`` returns the output and keeps what ``backward`` needs;
+- ``backward(dout)`` returns ``dx`` and *overwrites* ``grads``.
+
+Shapes use ``R`` (runs), ``B`` (batch), ``D_in``/``D_out`` (features). A layer
+serves one network or ``R`` stacked networks with one code path: matmuls
+broadcast over a leading runs axis, transposes are ``swapaxes(-1, -2)`` and batch
+reductions run over ``axis=-2``.
+
+Activation derivatives are written from the layer's *output* where the math
+allows it (``sigmoid: a * (1 - a)``, ``tanh: 1 - a**2``), as scikit-learn does,
+so the forward pass keeps one array and the backward pass computes no
+transcendental function (Rumelhart, Hinton & Williams 1986).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._checks import check_choice, check_dtype, check_positive_float, check_positive_int
+from .init import get_initializer
+
+
+class Layer:
+    """Base class: a differentiable map with optional parameters."""
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    def __init__(self) -> None:
+        self.params = {}
+        self.grads = {}
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_config(self) -> dict:
+        """Return the constructor arguments that rebuild this layer's shape (not its values)."""
+        return {"type": type(self).__name__}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.to_config().items() if k != "type")
+        return f"{type(self).__name__}({args})"
+
+
+class Dense(Layer):
+    """Affine map ``z = x @ W + b``.
+
+    Parameters
+    ----------
+    fan_in, fan_out : int
+        Number of input and output features.
+    init : str, default "he_normal"
+        Weight initialisation scheme, a key of ``backproplab.init.INITIALIZERS``.
+        Biases start at zero.
+    rng : numpy.random.Generator or sequence of Generator, optional
+        Source of the initial weights. A sequence of ``R`` generators builds ``R``
+        stacked runs, run ``r`` drawn from ``rng[r]``, so each run is identical to a
+        single network built from the same generator. Default: ``default_rng(0)``.
+    runs : int, optional
+        With a single generator: draw ``runs`` stacked weight matrices from it.
+    dtype : {"float64", "float32"}, default "float64"
+
+    Attributes
+    ----------
+    params : dict
+        ``"W"``: ``(D_in, D_out)`` or ``(R, D_in, D_out)``;
+        ``"b"``: ``(1, D_out)`` or ``(R, 1, D_out)``.
+    """
+
+    def __init__(
+        self,
+        fan_in: int,
+        fan_out: int,
+        *,
+        init: str = "he_normal",
+        rng: np.random.Generator | Sequence[np.random.Generator] | None = None,
+        runs: int | None = None,
+        dtype: str | np.dtype = "float64",
+    ) -> None:
+        super().__init__()
+        self.fan_in = check_positive_int("fan_in", fan_in)
+        self.fan_out = check_positive_int("fan_out", fan_out)
+        self.init = init
+        initializer = get_initializer(init)
+        dt = check_dtype(dtype)
+        shape = (self.fan_in, self.fan_out)
+        if rng is None:
+            rng = np.random.default_rng(0)
+        if isinstance(rng, np.random.Generator):
+            lead = () if runs is None else (check_positive_int("runs", runs),)
+            W = initializer(rng, (*lead, *shape), self.fan_in, self.fan_out)  # (R, D_in, D_out)
+            b = np.zeros((*lead, 1, self.fan_out))
+        else:
+            W = np.stack([initializer(g, shape, self.fan_in, self.fan_out) for g in rng])  # (R, D_in, D_out)
+            b = np.zeros((len(rng), 1, self.fan_out))
+        self.params = {"W": W.astype(dt), "b": b.astype(dt)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        """``x``: ``(B, D_in)`` or ``(R, B, D_in)`` -> ``z``: ``(B, D_out)`` or ``(R, B, D_out)``."""
+        self._x = x
+        return x @ self.params["W"] + self.params["b"]  # (R, B, D_in) @ (R, D_in, D_out) -> (R, B, D_out)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """``dout``: gradient w.r.t. ``z``; returns the gradient w.r.t. ``x``."""
+        x, W = self._x, self.params["W"]
+        # A shared input (B, D_in) broadcasts against per-run dout (R, B, D_out).
+        self.grads["W"] = x.swapaxes(-1, -2) @ dout  # (R, D_in, B) @ (R, B, D_out) -> (R, D_in, D_out)
+        self.grads["b"] = dout.sum(axis=-2, keepdims=True)  # (R, 1, D_out)
+        return dout @ W.swapaxes(-1, -2)  # (R, B, D_out) @ (R, D_out, D_in) -> (R, B, D_in)
+
+    def to_config(self) -> dict:
+        return {"type": "Dense", "fan_in": self.fan_in, "fan_out": self.fan_out, "init": self.init}
+
+
+class Sigmoid(Layer):
+    """``a = 1 / (1 + exp(-z))``; ``da/dz = a * (1 - a)``."""
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        # The tanh form never overflows (exp(-z) does for z < -709) and is one ufunc.
+        self._a = a = 0.5 + 0.5 * np.tanh(0.5 * x)
+        return a
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        a = self._a
+        return dout * a * (1.0 - a)
+
+
+class Tanh(Layer):
+    """``a = tanh(z)``; ``da/dz = 1 - a**2``."""
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        self._a = a = np.tanh(x)
+        return a
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        a = self._a
+        return dout * (1.0 - a * a)
+
+
+class ReLU(Layer):
+    """``a = max(z, 0)``; ``da/dz = 1 if z > 0 else 0`` (0 at the kink, as PyTorch)."""
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        self._a = a = np.maximum(x, 0)
+        return a
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * (self._a > 0)
+
+
+class LeakyReLU(Layer):
+    """``a = z if z > 0 else alpha * z``; ``da/dz = 1 if z > 0 else alpha``.
+
+    Parameters
+    ----------
+    alpha : float, default 0.01
+        Slope for negative inputs, ``0 <= alpha``.
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = check_positive_float("alpha", alpha, allow_zero=True)
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        self._positive = positive = x > 0
+        return np.where(positive, x, self.alpha * x)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return np.where(self._positive, dout, self.alpha * dout)
+
+    def to_config(self) -> dict:
+        return {"type": "LeakyReLU", "alpha": self.alpha}
+
+
+class Identity(Layer):
+    """``a = z``; ``da/dz = 1``."""
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout
+
+
+#: Hidden activations by name, for ``mlp(activation=...)`` and config files.
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+}
+
+
+#: Every layer class by its ``to_config()["type"]``, for rebuilding saved networks.
+LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, *ACTIVATIONS.values())}
+
+
+def activation(name: str) -> Layer:
+    """Build the activation layer registered under ``name``."""
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()

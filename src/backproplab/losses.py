@@ -1,0 +1,215 @@
+"""Losses computed from logits, each paired with its output activation.
+
+Pairing the output activation with the loss (sigmoid + binary cross-entropy,
+softmax + cross-entropy, identity + squared error) gives the gradient w.r.t. the
+logits in its simplest and most stable form, ``(p - y) / n``, and lets the loss
+be evaluated without ever taking ``log(0)`` or overflowing ``exp`` — for logits
+of any size.
+
+Shapes: logits ``z`` are ``(B, K)`` or ``(R, B, K)``; prepared targets ``y`` are
+``(B, K)`` (shared by all runs) or ``(R, B, K)``. Each loss returns one value per
+run, the mean over the batch: a float for a network without a runs axis, an
+``(R,)`` array with one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_float_array, check_choice
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function, stable for any ``z``."""
+    return 0.5 + 0.5 * np.tanh(0.5 * z)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, stable for any ``z`` (shifted by the row maximum)."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def identity(z: np.ndarray) -> np.ndarray:
+    """The identity: regression outputs are the logits."""
+    return z
+
+
+#: Output activations by name; ``Network.predict_proba`` applies one of these.
+OUTPUTS = {"sigmoid": sigmoid, "softmax": softmax, "identity": identity}
+
+
+class Loss:
+    """Base class. Subclasses implement ``value`` and ``gradient`` for their output.
+
+    Attributes
+    ----------
+    name : str
+        Registry key.
+    output : str
+        The output activation this loss is paired with (a key of ``OUTPUTS``).
+    classifier : bool
+        Whether accuracy is a meaningful metric.
+    """
+
+    name = ""
+    output = ""
+    classifier = True
+
+    def value(self, z: np.ndarray, y: np.ndarray) -> np.ndarray | float:
+        """Mean loss over the batch, per run."""
+        raise NotImplementedError
+
+    def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Gradient of ``value`` w.r.t. the logits, same shape as ``z``."""
+        raise NotImplementedError
+
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        """Apply the paired output activation to logits."""
+        return OUTPUTS[self.output](z)
+
+    def prepare_targets(self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64") -> np.ndarray:
+        """Validate ``y`` and return it as a float array ``(..., B, K)``."""
+        y = as_float_array("y", y, dtype)
+        if n_outputs == 1 and (y.ndim == 1 or y.shape[-1] != 1):
+            y = y[..., None]
+        if y.shape[-1] != n_outputs:
+            raise ValueError(f"y has {y.shape[-1]} columns but the network has {n_outputs} outputs")
+        return y
+
+    def correct(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Number of correctly classified samples in the batch, per run."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _batch_mean(values: np.ndarray) -> np.ndarray | float:
+    """Mean over the batch and output axes, keeping the runs axis if present."""
+    out = values.mean(axis=(-2, -1))
+    return out[()] if out.ndim == 0 else out  # a NumPy scalar keeps its precision
+
+
+class BinaryCrossEntropy(Loss):
+    """``L = mean(-y log p - (1 - y) log(1 - p))`` with ``p = sigmoid(z)``.
+
+    Computed as ``max(z, 0) - z * y + log1p(exp(-|z|))``, which equals the above
+    for every ``z`` and never overflows. The mean runs over the batch and the
+    outputs; the gradient is ``(p - y) / (B * K)``.
+    """
+
+    name = "binary_cross_entropy"
+    output = "sigmoid"
+
+    def value(self, z: np.ndarray, y: np.ndarray) -> np.ndarray | float:
+        return _batch_mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+    def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (sigmoid(z) - y) / (z.shape[-2] * z.shape[-1])
+
+    def prepare_targets(self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64") -> np.ndarray:
+        y = super().prepare_targets(y, n_outputs, dtype)
+        bad = (y != 0) & (y != 1)
+        if bad.any():
+            values = np.unique(y[bad])[:5]
+            raise ValueError(f"binary cross-entropy needs labels in {{0, 1}}; y contains {values.tolist()}")
+        return y
+
+    def correct(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # z > 0 <=> p > 0.5; a sample counts as correct when all its outputs are.
+        return ((z > 0) == (y > 0.5)).all(axis=-1).sum(axis=-1)
+
+
+class CrossEntropy(Loss):
+    """Softmax cross-entropy ``L = mean_b(-sum_k y_bk log softmax(z)_bk)``.
+
+    ``log softmax`` is computed as ``z - logsumexp(z)`` with the row maximum
+    subtracted first, so no ``exp`` overflows and no ``log(0)`` occurs. The
+    gradient is ``(softmax(z) - y) / B``. Targets may be integer class labels
+    ``(B,)`` or one-hot rows ``(B, K)``.
+    """
+
+    name = "cross_entropy"
+    output = "softmax"
+
+    def value(self, z: np.ndarray, y: np.ndarray) -> np.ndarray | float:
+        shifted = z - z.max(axis=-1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        out = -(y * log_p).sum(axis=-1).mean(axis=-1)
+        return out[()] if out.ndim == 0 else out  # a NumPy scalar keeps its precision
+
+    def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (softmax(z) - y) / z.shape[-2]
+
+    def prepare_targets(self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64") -> np.ndarray:
+        y = as_float_array("y", y, dtype)
+        if n_outputs < 2:
+            raise ValueError("cross_entropy needs a softmax output with at least 2 units")
+        if y.ndim >= 2 and y.shape[-1] == n_outputs and n_outputs > 1 and _is_one_hot(y):
+            return y
+        labels = y
+        if not np.all(labels == np.round(labels)) or labels.min() < 0 or labels.max() >= n_outputs:
+            values = np.unique(labels[(labels != np.round(labels)) | (labels < 0) | (labels >= n_outputs)])[:5]
+            raise ValueError(
+                f"cross_entropy needs integer labels in 0..{n_outputs - 1} or one-hot rows of width "
+                f"{n_outputs}; y contains {values.tolist()}"
+            )
+        return np.eye(n_outputs, dtype=y.dtype)[labels.astype(np.intp)]
+
+    def correct(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (z.argmax(axis=-1) == y.argmax(axis=-1)).sum(axis=-1)
+
+
+def _is_one_hot(y: np.ndarray) -> bool:
+    return bool(np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=-1) == 1))
+
+
+class MeanSquaredError(Loss):
+    """``L = mean((z - y)**2)`` over the batch and outputs; gradient ``2 (z - y) / (B * K)``."""
+
+    name = "mse"
+    output = "identity"
+    classifier = False
+
+    def value(self, z: np.ndarray, y: np.ndarray) -> np.ndarray | float:
+        d = z - y
+        return _batch_mean(d * d)
+
+    def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return 2.0 * (z - y) / (z.shape[-2] * z.shape[-1])
+
+
+#: Losses by name, for ``fit(loss=...)`` and config files.
+LOSSES: dict[str, type[Loss]] = {
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "cross_entropy": CrossEntropy,
+    "mse": MeanSquaredError,
+}
+
+#: The loss each output activation is paired with.
+DEFAULT_LOSS = {"sigmoid": "binary_cross_entropy", "softmax": "cross_entropy", "identity": "mse"}
+
+
+def get_loss(loss: str | Loss | None, output: str) -> Loss:
+    """Resolve ``loss`` (a name, an instance, or None for the output's default).
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown or the loss does not pair with ``output``.
+    """
+    if loss is None:
+        loss = DEFAULT_LOSS[output]
+    if isinstance(loss, str):
+        loss = LOSSES[check_choice("loss", loss, LOSSES)]()
+    if not isinstance(loss, Loss):
+        raise TypeError(f"loss must be a name or a Loss instance, got {loss!r}")
+    if loss.output != output:
+        raise ValueError(
+            f"loss {loss.name!r} pairs with a {loss.output!r} output, but the network's output is "
+            f"{output!r}; use loss={DEFAULT_LOSS[output]!r} or build the network with output={loss.output!r}"
+        )
+    return loss

@@ -1,0 +1,278 @@
+"""A network: an ordered list of layers with named parameters, and ``mlp`` to build one.
+
+Parameters are named ``"{layer index}.{key}"`` (``"0.W"``, ``"0.b"``, ``"2.W"``, ...)
+in one stable order, the order of the layers, so optimizers, gradient checks,
+model files and the explorer all walk the same list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_float_array, check_choice, check_dtype, check_positive_int
+from . import layers as _layers
+from .layers import Dense, Layer
+from .losses import OUTPUTS, Loss, get_loss
+
+
+class Network:
+    """An ordered list of layers whose last layer produces logits.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        Applied in order by ``forward``, in reverse by ``backward``.
+    output : {"sigmoid", "softmax", "identity"}, default "sigmoid"
+        Output activation that ``predict_proba`` applies to the logits; the loss
+        pairs with it (see ``backproplab.losses``).
+    """
+
+    def __init__(self, layers: Sequence[Layer], output: str = "sigmoid") -> None:
+        self.layers = list(layers)
+        if not self.layers or not all(isinstance(layer, Layer) for layer in self.layers):
+            raise TypeError("layers must be a non-empty sequence of Layer instances")
+        self.output = check_choice("output", output, OUTPUTS)
+        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        if not dense:
+            raise ValueError("a network needs at least one Dense layer")
+        for a, b in zip(dense, dense[1:]):
+            if a.fan_out != b.fan_in:
+                raise ValueError(f"layer sizes do not chain: a Dense with {a.fan_out} outputs feeds one with {b.fan_in} inputs")
+        runs = {layer.params["W"].shape[0] if layer.params["W"].ndim == 3 else None for layer in dense}
+        if len(runs) != 1:
+            raise ValueError(f"all Dense layers must share one runs axis, got runs {sorted(map(str, runs))}")
+        self.runs: int | None = runs.pop()
+        self.n_inputs = dense[0].fan_in
+        self.n_outputs = dense[-1].fan_out
+        self.dtype = dense[0].params["W"].dtype
+
+    # --- the two passes -------------------------------------------------------------
+    def forward(self, x: np.ndarray, *, train: bool = False) -> np.ndarray:
+        """Logits for ``x``: ``(B, D_in)`` or ``(R, B, D_in)`` -> ``(B, K)`` or ``(R, B, K)``."""
+        for layer in self.layers:
+            x = layer.forward(x, train=train)
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Backpropagate ``dout`` (gradient w.r.t. the logits); fills every layer's ``grads``."""
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    # --- named parameters -------------------------------------------------------------
+    def _named(self, attr: str) -> Iterator[tuple[str, np.ndarray]]:
+        for i, layer in enumerate(self.layers):
+            for key, value in getattr(layer, attr).items():
+                yield f"{i}.{key}", value
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """Parameters by name, in layer order. The arrays are the network's own (not copies)."""
+        return dict(self._named("params"))
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        """Gradients from the last ``backward``, keyed like ``params``."""
+        return dict(self._named("grads"))
+
+    def set_params(self, params: dict[str, np.ndarray]) -> None:
+        """Copy values into the parameters (same names and shapes required)."""
+        own = self.params
+        if set(params) != set(own):
+            raise ValueError(f"parameter names differ: expected {sorted(own)}, got {sorted(params)}")
+        for name, value in params.items():
+            if np.shape(value) != own[name].shape:
+                raise ValueError(f"parameter {name!r} has shape {np.shape(value)}, expected {own[name].shape}")
+            own[name][...] = value
+
+    def copy_params(self) -> dict[str, np.ndarray]:
+        """An independent copy of the parameters."""
+        return {name: value.copy() for name, value in self._named("params")}
+
+    @property
+    def n_params(self) -> int:
+        """Number of scalar parameters of one run."""
+        return sum(v[0].size if self.runs else v.size for v in self.params.values())
+
+    # --- inference --------------------------------------------------------------------
+    def check_input(self, X: Any, name: str = "X") -> np.ndarray:
+        """Validate ``X`` and return it as an array of the network's dtype."""
+        X = as_float_array(name, X, self.dtype)
+        if X.ndim == 1 and self.n_inputs == X.shape[0]:
+            raise ValueError(f"{name} has shape {X.shape}; pass a 2-D array (n_samples, {self.n_inputs}), e.g. X[None, :]")
+        allowed = (2, 3) if self.runs else (2,)
+        if X.ndim not in allowed:
+            raise ValueError(f"{name} must be {' or '.join(f'{d}-D' for d in allowed)}, got shape {X.shape}")
+        if X.shape[-1] != self.n_inputs:
+            raise ValueError(f"{name} has {X.shape[-1]} features but the network expects {self.n_inputs}")
+        if X.ndim == 3 and X.shape[0] != self.runs:
+            raise ValueError(f"{name} has {X.shape[0]} runs on its first axis but the network has {self.runs}")
+        return X
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Output activation of the logits: ``(B, K)`` or ``(R, B, K)``."""
+        return OUTPUTS[self.output](self.forward(self.check_input(X), train=False))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (sigmoid: ``p >= 0.5``; softmax: arg max) or regression values.
+
+        A single sigmoid output gives labels ``(B,)`` (``(R, B)`` with runs).
+        """
+        p = self.predict_proba(X)
+        if self.output == "softmax":
+            return p.argmax(axis=-1)
+        if self.output == "sigmoid":
+            labels = (p >= 0.5).astype(np.int64)
+            return labels[..., 0] if self.n_outputs == 1 else labels
+        return p
+
+    # --- files ------------------------------------------------------------------------
+    def save(self, path: str | Any) -> Any:
+        """Write architecture and parameters to ``path`` atomically; see ``backproplab.io``."""
+        from .io import save_model  # files live a floor above the core; only this door opens onto them
+
+        return save_model(self, path)
+
+    # --- description ------------------------------------------------------------------
+    def to_config(self) -> dict:
+        """Architecture as plain data (no parameter values)."""
+        return {
+            "output": self.output,
+            "runs": self.runs,
+            "dtype": self.dtype.name,
+            "layers": [layer.to_config() for layer in self.layers],
+        }
+
+    def __repr__(self) -> str:
+        runs = f", runs={self.runs}" if self.runs else ""
+        body = ",\n  ".join(repr(layer) for layer in self.layers)
+        return f"Network([\n  {body}\n], output={self.output!r}{runs}, dtype={self.dtype.name!r})"
+
+
+def _seeds(seed: int | Sequence[int], runs: int | None) -> list[int] | int:
+    """Seed of each run: run ``r`` of ``runs=R, seed=s`` uses seed ``s + r``."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        return int(seed) if runs is None else [int(seed) + r for r in range(runs)]
+    seeds = list(seed)
+    if not seeds or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in seeds):
+        raise ValueError(f"seed must be a non-negative int or a non-empty sequence of them, got {seed!r}")
+    if runs is not None and runs != len(seeds):
+        raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
+    return [int(s) for s in seeds]
+
+
+def mlp(
+    sizes: Sequence[int],
+    activation: str = "sigmoid",
+    output: str = "sigmoid",
+    init: str = "he_normal",
+    seed: int | Sequence[int] = 0,
+    runs: int | None = None,
+    dtype: str = "float64",
+) -> Network:
+    """Build a multi-layer perceptron in one line.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Units per layer, input first: ``[2, 8, 1]`` is the report's XOR network.
+    activation : str, default "sigmoid"
+        Hidden activation, a key of ``backproplab.layers.ACTIVATIONS``.
+    output : {"sigmoid", "softmax", "identity"}, default "sigmoid"
+        Output activation (paired with binary cross-entropy, cross-entropy, MSE).
+    init : str, default "he_normal"
+        Weight initialisation, a key of ``backproplab.init.INITIALIZERS``.
+    seed : int or sequence of int, default 0
+        Seed of the initial weights. With ``runs=R`` run ``r`` uses ``seed + r``, so
+        run ``r`` is identical to ``mlp(..., seed=seed + r)``; a sequence gives each
+        run's seed explicitly.
+    runs : int, optional
+        Number of stacked networks (the runs axis). ``None`` builds one network
+        without a runs axis.
+    dtype : {"float64", "float32"}, default "float64"
+
+    Examples
+    --------
+    >>> net = mlp([2, 8, 1], seed=1)
+    >>> list(net.params)
+    ['0.W', '0.b', '2.W', '2.b']
+    """
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise TypeError(f"sizes must be a sequence of layer widths like [2, 8, 1], got {sizes!r}")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes needs at least an input and an output size, got {list(sizes)}")
+    sizes = [check_positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+    if runs is not None:
+        runs = check_positive_int("runs", runs)
+    if not isinstance(seed, (int, np.integer)) and runs is None:
+        runs = len(list(seed))
+    check_choice("activation", activation, _layers.ACTIVATIONS)
+    check_choice("output", output, OUTPUTS)
+    dt = check_dtype(dtype)
+    seeds = _seeds(seed, runs)
+    rng = np.random.default_rng(seeds) if isinstance(seeds, int) else [np.random.default_rng(s) for s in seeds]
+    layers: list[Layer] = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(Dense(fan_in, fan_out, init=init, rng=rng, dtype=dt))
+        if i < len(sizes) - 2:
+            layers.append(_layers.activation(activation))
+    return Network(layers, output=output)
+
+
+
+def check_data(net: Network, X: Any, y: Any, loss: str | Loss | None = None) -> tuple[np.ndarray, np.ndarray, Loss]:
+    """Validate a data set against a network and a loss, before any work starts.
+
+    Returns
+    -------
+    X : ndarray, ``(B, D_in)`` or ``(R, B, D_in)``, in the network's dtype.
+    Y : ndarray, ``(B, K)`` or ``(R, B, K)``, targets prepared for the loss
+        (integer labels become one-hot rows for cross-entropy).
+    loss : Loss
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a backproplab Network, got {type(net).__name__}")
+    loss = get_loss(loss, net.output)
+    X = net.check_input(X)
+    Y = loss.prepare_targets(y, net.n_outputs, net.dtype)
+    if Y.ndim > X.ndim or (Y.ndim == 3 and X.ndim == 2):
+        raise ValueError(f"y has shape {np.shape(y)}: per-run targets (R, B, ...) need per-run inputs X (R, B, D_in)")
+    if Y.shape[-2] != X.shape[-2]:
+        raise ValueError(f"X has {X.shape[-2]} samples but y has {Y.shape[-2]}")
+    if Y.ndim == 3 and Y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} runs but y has {Y.shape[0]}")
+    return X, Y, loss
+
+
+def loss_and_gradients(
+    net: Network, X: Any, y: Any, loss: str | Loss | None = None, *, train: bool = True
+) -> tuple[np.ndarray | float, dict[str, np.ndarray]]:
+    """The loss on ``(X, y)`` and its gradient w.r.t. every parameter, as values.
+
+    Parameters
+    ----------
+    net : Network
+    X : array-like, ``(B, D_in)`` or ``(R, B, D_in)``
+    y : array-like
+        Targets: ``(B,)`` or ``(B, K)`` (binary labels, class labels, one-hot
+        rows, regression values), with a leading ``R`` axis if ``X`` has one.
+    loss : str or Loss, optional
+        Defaults to the loss paired with ``net.output``.
+    train : bool, default True
+        Forward in training mode (matters for dropout and batch norm only).
+
+    Returns
+    -------
+    loss : float, or ``(R,)`` array with a runs axis
+    grads : dict
+        Copies of the gradients, keyed and shaped like ``net.params``.
+    """
+    X, Y, loss_fn = check_data(net, X, y, loss)
+    z = net.forward(X, train=train)
+    net.backward(loss_fn.gradient(z, Y))
+    return loss_fn.value(z, Y), {name: g.copy() for name, g in net.grads.items()}
