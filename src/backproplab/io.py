@@ -68,22 +68,11 @@ def save_model(net: Network, path: str | os.PathLike) -> Path:
 
     Returns the path written (``.npz`` is *not* appended: the name is yours).
     """
-    from . import __version__
-
     header = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "package_version": __version__,
         "architecture": net.to_config(),
         "params": {name: list(p.shape) for name, p in net.params.items()},
     }
-    arrays = dict(net.params)
-    arrays[HEADER_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    buffer = _io.BytesIO()
-    np.savez(buffer, **arrays)
-    with atomic_write(path) as f:
-        f.write(buffer.getvalue())
-    return Path(path)
+    return write_archive(path, FORMAT, FORMAT_VERSION, header, net.params)
 
 
 def load_model(path: str | os.PathLike) -> Network:
@@ -98,38 +87,82 @@ def load_model(path: str | os.PathLike) -> Network:
         package reads, or is damaged.
     """
     path = Path(path)
+    header, arrays = read_archive(path, FORMAT, FORMAT_VERSION, "model file")
+    return network_from(header.get("architecture"), arrays, path)
+
+
+# --- the archive shared by model files and checkpoints --------------------------------
+def write_archive(
+    path: str | os.PathLike, format: str, version: int, header: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> Path:
+    """Write ``arrays`` plus a JSON ``header`` (tagged with ``format`` and ``version``) as one ``.npz``, atomically."""
+    from . import __version__
+
+    header = {"format": format, "format_version": version, "package_version": __version__, **header}
+    arrays = dict(arrays)
+    arrays[HEADER_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    buffer = _io.BytesIO()
+    np.savez(buffer, **arrays)
+    with atomic_write(path) as f:
+        f.write(buffer.getvalue())
+    return Path(path)
+
+
+def read_archive(path: Path, format: str, version: int, what: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read an archive written by ``write_archive``: its header and its arrays.
+
+    Never unpickles: every member must be a plain ``.npy`` array. ``what`` names
+    the kind of file in error messages ("model file", "checkpoint").
+    """
     if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
+        raise FileNotFoundError(f"no {what} at {path}")
     with open(path, "rb") as f:
         if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
-            raise ModelFileError(f"{path} is not a backproplab model file (not an .npz archive)")
+            raise ModelFileError(f"{path} is not a backproplab {what} (not an .npz archive)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             if HEADER_KEY not in archive.files:
-                raise ModelFileError(f"{path} is a NumPy archive but not a backproplab model file (no header)")
-            header = json.loads(archive[HEADER_KEY].tobytes().decode("utf-8"))
-            arrays = {name: archive[name] for name in archive.files if name != HEADER_KEY}
+                raise ModelFileError(f"{path} is a NumPy archive but not a backproplab {what} (no header)")
+            # NpzFile returns the raw bytes of a member that is not an .npy array: refuse those.
+            arrays = {name: archive[name] for name in archive.files}
+            if not all(isinstance(a, np.ndarray) for a in arrays.values()):
+                raise ModelFileError(f"{path} holds members that are not NumPy arrays; not a backproplab {what}")
+            header = json.loads(arrays.pop(HEADER_KEY).tobytes().decode("utf-8"))
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError, KeyError) as exc:
-        raise ModelFileError(f"{path} is not a readable backproplab model file ({type(exc).__name__}: {exc})") from exc
-    return _network_from(header, arrays, path)
-
-
-def _network_from(header: Any, arrays: dict[str, np.ndarray], path: Path) -> Network:
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a backproplab model file (header format {header!r:.60})")
-    version = header.get("format_version")
-    if version != FORMAT_VERSION:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError, KeyError, MemoryError) as exc:
+        raise ModelFileError(f"{path} is not a readable backproplab {what} ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(header, dict) or header.get("format") != format:
+        found = header.get("format") if isinstance(header, dict) else header
+        raise ModelFileError(f"{path} is not a backproplab {what} (header format {found!r:.60})")
+    if header.get("format_version") != version:
         raise ModelFileError(
-            f"{path} has model format version {version!r}; this backproplab reads version {FORMAT_VERSION}"
+            f"{path} has {format} format version {header.get('format_version')!r:.20}; "
+            f"this backproplab reads version {version}"
         )
+    return header, arrays
+
+
+def network_from(arch: Any, arrays: dict[str, np.ndarray], path: Path) -> Network:
+    """Rebuild the network described by a header's ``architecture`` and fill in ``arrays``.
+
+    The shapes of the arrays are checked against the architecture *before* any
+    layer is built, so a crafted header cannot make us allocate more than the
+    file itself holds.
+    """
     try:
-        arch = header["architecture"]
         runs, dtype = arch["runs"], arch["dtype"]
+        configs = [dict(config) for config in arch["layers"]]
+        for i, config in enumerate(configs):
+            if config.get("type") == "Dense":
+                lead = () if runs is None else (runs,)
+                fan_in, fan_out = config["fan_in"], config["fan_out"]
+                expected = {f"{i}.W": (*lead, fan_in, fan_out), f"{i}.b": (*lead, 1, fan_out)}
+                for name, shape in expected.items():
+                    if name not in arrays or arrays[name].shape != shape:
+                        raise ValueError(f"array {name!r} is missing or not of shape {shape}")
         layers = []
-        for config in arch["layers"]:
-            config = dict(config)
+        for config in configs:
             cls = LAYERS[config.pop("type")]
             if cls is Dense:
                 layers.append(Dense(**config, rng=np.random.default_rng(0), runs=runs, dtype=dtype))
@@ -137,6 +170,6 @@ def _network_from(header: Any, arrays: dict[str, np.ndarray], path: Path) -> Net
                 layers.append(cls(**config))
         net = Network(layers, output=arch["output"])
         net.set_params(arrays)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: the architecture in its header does not match its arrays ({exc})") from exc
     return net
