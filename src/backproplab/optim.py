@@ -4,6 +4,10 @@ One base class handles what every optimizer shares — gradient clipping, an
 option of the update, never a change to the network's stored gradients — and
 each subclass computes only its update rule, stated as code in its docstring.
 
+Weight decay (L2) is also handled here: ``weight_decay`` adds ``wd * p`` to the
+(clipped) gradient before the rule sees it, as PyTorch's optimizers do; AdamW
+instead decays the parameters directly ("decoupled", Loshchilov & Hutter 2019).
+
 Clipping respects the runs axis: a parameter with a runs axis is 3-D
 (``(R, ., .)``), and its global norm is computed per run, so one run's large
 gradient never shrinks another run's step.
@@ -15,7 +19,7 @@ import math
 
 import numpy as np
 
-from ._checks import check_positive_float
+from ._checks import check_choice, check_positive_float
 
 
 class Optimizer:
@@ -31,10 +35,24 @@ class Optimizer:
     clip_value : float, optional
         If set, each gradient entry is clipped to ``[-clip_value, clip_value]``
         (applied before ``clip_norm``).
+    weight_decay : float, default 0
+        L2 penalty ``wd/2 * ||p||**2`` added to the loss: ``g = g + wd * p`` after
+        clipping (AdamW decouples it, see there). Applies to every parameter.
     """
 
-    def __init__(self, lr: float, *, clip_norm: float | None = None, clip_value: float | None = None) -> None:
+    #: Whether ``weight_decay`` is added to the gradient (L2); AdamW sets False and decays ``p`` itself.
+    couples_weight_decay = True
+
+    def __init__(
+        self,
+        lr: float,
+        *,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
+        weight_decay: float = 0.0,
+    ) -> None:
         self.lr = check_positive_float("lr", lr)
+        self.weight_decay = check_positive_float("weight_decay", weight_decay, allow_zero=True)
         self.clip_norm = None if clip_norm is None else check_positive_float("clip_norm", clip_norm)
         self.clip_value = None if clip_value is None else check_positive_float("clip_value", clip_value)
         #: Per-parameter state (momentum buffers, moments, ...), keyed like the parameters.
@@ -50,17 +68,29 @@ class Optimizer:
             scale = clip_scale(grads, self.clip_norm)
             grads = {name: g * scale for name, g in grads.items()}
         self.t += 1
+        wd = self.weight_decay if self.couples_weight_decay else 0.0
         for name, p in params.items():
-            self.update(name, p, grads[name])
+            self.update(name, p, grads[name] + wd * p if wd else grads[name])
 
     def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         """Apply this optimizer's rule to one parameter ``p`` (in place)."""
         raise NotImplementedError
 
+    def _buffer(self, name: str, key: str, like: np.ndarray) -> np.ndarray:
+        """The state array ``key`` of parameter ``name``, created as zeros shaped like ``like``."""
+        slot = self.state.setdefault(name, {})
+        if key not in slot:
+            slot[key] = np.zeros_like(like)
+        return slot[key]
+
+    def _options(self) -> tuple[tuple[str, object], ...]:
+        """Hyper-parameters shown by ``repr`` (besides lr, weight decay and clipping)."""
+        return ()
+
     def __repr__(self) -> str:
-        extra = "".join(
-            f", {k}={v!r}" for k, v in (("clip_norm", self.clip_norm), ("clip_value", self.clip_value)) if v is not None
-        )
+        options = (*self._options(), ("weight_decay", self.weight_decay or None))
+        options += (("clip_norm", self.clip_norm), ("clip_value", self.clip_value))
+        extra = "".join(f", {k}={v!r}" for k, v in options if v is not None)
         return f"{type(self).__name__}(lr={self.lr!r}{extra})"
 
 
@@ -80,13 +110,183 @@ def clip_scale(grads: dict[str, np.ndarray], max_norm: float) -> np.ndarray | fl
     return scale[:, None, None] if np.ndim(scale) else float(scale)
 
 
+def _check_unit(name: str, value: float, *, allow_zero: bool = True) -> float:
+    """``value`` as a float in ``[0, 1)`` (or ``(0, 1)``), else a ValueError naming ``name``."""
+    value = check_positive_float(name, value, allow_zero=True)
+    if value >= 1 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be in {'[0, 1)' if allow_zero else '(0, 1)'}, got {value}")
+    return value
+
+
 class SGD(Optimizer):
-    """Plain (mini-batch) gradient descent, the report's optimizer.
+    """Mini-batch gradient descent (the report's optimizer), with optional momentum.
+
+    Update rule (PyTorch's form; Polyak 1964, Sutskever et al. 2013)::
+
+        p = p - lr * g                     # momentum=0, the default
+
+        v = momentum * v + g               # v starts at zero
+        p = p - lr * v                     # heavy ball
+        p = p - lr * (g + momentum * v)    # nesterov=True
+
+    Parameters
+    ----------
+    lr : float
+    momentum : float, default 0
+        In ``[0, 1)``.
+    nesterov : bool, default False
+        Nesterov's look-ahead form; needs ``momentum > 0``.
+    """
+
+    def __init__(self, lr: float, momentum: float = 0.0, *, nesterov: bool = False, **options: float | None) -> None:
+        super().__init__(lr, **options)
+        self.momentum = _check_unit("momentum", momentum)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0, got momentum=0")
+
+    def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        if not self.momentum:
+            p -= self.lr * g
+            return
+        v = self._buffer(name, "velocity", p)
+        v *= self.momentum
+        v += g
+        p -= self.lr * (g + self.momentum * v if self.nesterov else v)
+
+    def _options(self) -> tuple[tuple[str, object], ...]:
+        return (("momentum", self.momentum or None), ("nesterov", self.nesterov or None))
+
+
+class RMSprop(Optimizer):
+    """Divide the step by a running root-mean-square of the gradient (Hinton, lecture 6e, 2012).
 
     Update rule::
 
-        p = p - lr * g
+        s = rho * s + (1 - rho) * g**2
+        p = p - lr * g / (sqrt(s) + eps)
+
+    Parameters
+    ----------
+    lr : float, default 0.001
+    rho : float, default 0.99
+        Decay of the running mean of squares, in ``[0, 1)`` (PyTorch's ``alpha``).
+    eps : float, default 1e-8
     """
 
+    def __init__(self, lr: float = 0.001, rho: float = 0.99, eps: float = 1e-8, **options: float | None) -> None:
+        super().__init__(lr, **options)
+        self.rho = _check_unit("rho", rho)
+        self.eps = check_positive_float("eps", eps)
+
     def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
-        p -= self.lr * g
+        s = self._buffer(name, "square_avg", p)
+        s *= self.rho
+        s += (1.0 - self.rho) * g * g
+        p -= self.lr * g / (np.sqrt(s) + self.eps)
+
+    def _options(self) -> tuple[tuple[str, object], ...]:
+        return (("rho", self.rho), ("eps", self.eps))
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation (Kingma & Ba 2014), with bias correction.
+
+    Update rule (``t`` counts steps from 1)::
+
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    ``weight_decay`` here is the L2 penalty added to ``g``; see ``AdamW`` for the
+    decoupled form.
+
+    Parameters
+    ----------
+    lr : float, default 0.001
+    beta1, beta2 : float, default 0.9, 0.999
+        In ``[0, 1)``.
+    eps : float, default 1e-8
+    """
+
+    def __init__(
+        self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, **options: float | None
+    ) -> None:
+        super().__init__(lr, **options)
+        self.beta1 = _check_unit("beta1", beta1)
+        self.beta2 = _check_unit("beta2", beta2)
+        self.eps = check_positive_float("eps", eps)
+
+    def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        m = self._buffer(name, "m", p)
+        v = self._buffer(name, "v", p)
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g
+        v *= self.beta2
+        v += (1.0 - self.beta2) * g * g
+        m_hat = m / (1.0 - self.beta1**self.t)
+        v_hat = v / (1.0 - self.beta2**self.t)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def _options(self) -> tuple[tuple[str, object], ...]:
+        return (("beta1", self.beta1), ("beta2", self.beta2), ("eps", self.eps))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019), in PyTorch's form.
+
+    Update rule::
+
+        p = p - lr * weight_decay * p          # decay first, from the old p
+        m, v, m_hat, v_hat as in Adam (g without any L2 term)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Parameters
+    ----------
+    lr : float, default 0.001
+    weight_decay : float, default 0.01
+    beta1, beta2, eps : as in ``Adam``.
+    """
+
+    couples_weight_decay = False
+
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        *,
+        weight_decay: float = 0.01,
+        **options: float | None,
+    ) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay=weight_decay, **options)
+
+    def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        p *= 1.0 - self.lr * self.weight_decay
+        super().update(name, p, g)
+
+
+#: Optimizers by name, for config files and the command line.
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+def get_optimizer(name: str, lr: float, **options: float | bool | None) -> Optimizer:
+    """Build the optimizer registered under ``name`` (``"sgd"``, ``"momentum"``, ``"adam"``, ...).
+
+    Two short names add momentum to SGD: ``"momentum"`` is ``SGD(lr, momentum=0.9)``
+    and ``"nesterov"`` is ``SGD(lr, momentum=0.9, nesterov=True)`` (an explicit
+    ``momentum=`` option overrides the 0.9).
+    """
+    check_choice("optimizer", name, (*OPTIMIZERS, "momentum", "nesterov"))
+    if name in ("momentum", "nesterov"):
+        options = {"momentum": 0.9, "nesterov": name == "nesterov", **options}
+        name = "sgd"
+    return OPTIMIZERS[name](lr, **options)  # type: ignore[arg-type]
