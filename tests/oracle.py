@@ -1,8 +1,8 @@
 """An independent reference: the same networks and losses written for the `autograd` package.
 
 Nothing here imports backproplab's math: activations and losses are written
-from their textbook definitions (the naive, overflow-prone forms, which are fine
-for the moderate values tests use), and autograd differentiates them. Tests
+from their textbook definitions (overflow-prone where that does not matter for
+the moderate values tests use), and autograd differentiates them. Tests
 compare backproplab's backpropagated gradients with these.
 """
 
@@ -27,8 +27,9 @@ def _softmax(z):
 
 
 def _bce(z, y):
-    p = 1.0 / (1.0 + anp.exp(-z))
-    return anp.mean(-(y * anp.log(p) + (1 - y) * anp.log(1 - p)), axis=(-2, -1))
+    # -log(sigmoid(z)) = log(1 + e^-z) and -log(1 - sigmoid(z)) = log(1 + e^z), via logaddexp so that
+    # confident logits (|z| ~ 20, common with ReLU nets) do not lose precision in 1 - p.
+    return anp.mean(y * anp.logaddexp(0.0, -z) + (1 - y) * anp.logaddexp(0.0, z), axis=(-2, -1))
 
 
 def _cross_entropy(z, y):

@@ -20,6 +20,7 @@ from .training import Callback, FitState, History, fit
 __version__ = "0.1.0"
 
 __all__ = [
+    "SGD",
     "BackproplabError",
     "BinaryCrossEntropy",
     "Callback",
@@ -38,7 +39,6 @@ __all__ = [
     "Network",
     "Optimizer",
     "ReLU",
-    "SGD",
     "Sigmoid",
     "Tanh",
     "__version__",

@@ -180,6 +180,6 @@ def gradcheck(
             k = int(diff.argmax())
             worst[name] = tuple(int(v) for v in np.unravel_index(picks[k], p.shape))
     finally:
-        for layer, params in zip(net.layers, originals):
+        for layer, params in zip(net.layers, originals, strict=True):
             layer.params = params
     return GradcheckResult(errors=errors, checked=checked, threshold=threshold, eps=eps, worst_index=worst)

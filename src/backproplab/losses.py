@@ -70,10 +70,17 @@ class Loss:
         """Apply the paired output activation to logits."""
         return OUTPUTS[self.output](z)
 
-    def prepare_targets(self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64") -> np.ndarray:
-        """Validate ``y`` and return it as a float array ``(..., B, K)``."""
-        y = as_float_array("y", y, dtype)
-        if n_outputs == 1 and (y.ndim == 1 or y.shape[-1] != 1):
+    def prepare_targets(
+        self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64", x_ndim: int = 2
+    ) -> np.ndarray:
+        """Validate ``y`` and return it as a float array ``(B, K)`` or ``(R, B, K)``.
+
+        ``x_ndim`` is the number of axes of the inputs (2, or 3 with a runs
+        axis): ``y`` has one axis fewer (one value per sample) or as many (one row
+        of ``K`` values per sample).
+        """
+        y = _sample_targets(y, dtype, x_ndim)
+        if y.ndim == x_ndim - 1:
             y = y[..., None]
         if y.shape[-1] != n_outputs:
             raise ValueError(f"y has {y.shape[-1]} columns but the network has {n_outputs} outputs")
@@ -85,6 +92,17 @@ class Loss:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _sample_targets(y: Any, dtype: np.dtype | str, x_ndim: int) -> np.ndarray:
+    """``y`` as a finite float array with one value or one row per sample of ``X``."""
+    y = as_float_array("y", y, dtype)
+    if y.ndim not in (x_ndim - 1, x_ndim):
+        raise ValueError(
+            f"y has shape {y.shape}; for inputs with {x_ndim} axes it needs {x_ndim - 1} (one value per sample) "
+            f"or {x_ndim} (one row per sample)"
+        )
+    return y
 
 
 def _batch_mean(values: np.ndarray) -> np.ndarray | float:
@@ -110,8 +128,10 @@ class BinaryCrossEntropy(Loss):
     def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (sigmoid(z) - y) / (z.shape[-2] * z.shape[-1])
 
-    def prepare_targets(self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64") -> np.ndarray:
-        y = super().prepare_targets(y, n_outputs, dtype)
+    def prepare_targets(
+        self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64", x_ndim: int = 2
+    ) -> np.ndarray:
+        y = super().prepare_targets(y, n_outputs, dtype, x_ndim)
         bad = (y != 0) & (y != 1)
         if bad.any():
             values = np.unique(y[bad])[:5]
@@ -144,11 +164,18 @@ class CrossEntropy(Loss):
     def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (softmax(z) - y) / z.shape[-2]
 
-    def prepare_targets(self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64") -> np.ndarray:
-        y = as_float_array("y", y, dtype)
+    def prepare_targets(
+        self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64", x_ndim: int = 2
+    ) -> np.ndarray:
         if n_outputs < 2:
             raise ValueError("cross_entropy needs a softmax output with at least 2 units")
-        if y.ndim >= 2 and y.shape[-1] == n_outputs and n_outputs > 1 and _is_one_hot(y):
+        y = _sample_targets(y, dtype, x_ndim)
+        if y.ndim == x_ndim:  # one row per sample: must be one-hot
+            if y.shape[-1] != n_outputs or not _is_one_hot(y):
+                raise ValueError(
+                    f"cross_entropy targets with one row per sample must be one-hot rows of width {n_outputs}; "
+                    f"got shape {y.shape}"
+                )
             return y
         labels = y
         if not np.all(labels == np.round(labels)) or labels.min() < 0 or labels.max() >= n_outputs:

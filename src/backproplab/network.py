@@ -8,12 +8,13 @@ model files and the explorer all walk the same list.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from ._checks import as_float_array, check_choice, check_dtype, check_positive_int
 from . import layers as _layers
+from ._checks import as_float_array, check_choice, check_dtype, check_positive_float, check_positive_int
 from .layers import Dense, Layer
 from .losses import OUTPUTS, Loss, get_loss
 
@@ -38,9 +39,11 @@ class Network:
         dense = [layer for layer in self.layers if isinstance(layer, Dense)]
         if not dense:
             raise ValueError("a network needs at least one Dense layer")
-        for a, b in zip(dense, dense[1:]):
+        for a, b in pairwise(dense):
             if a.fan_out != b.fan_in:
-                raise ValueError(f"layer sizes do not chain: a Dense with {a.fan_out} outputs feeds one with {b.fan_in} inputs")
+                raise ValueError(
+                    f"layer sizes do not chain: a Dense with {a.fan_out} outputs feeds one with {b.fan_in} inputs"
+                )
         runs = {layer.params["W"].shape[0] if layer.params["W"].ndim == 3 else None for layer in dense}
         if len(runs) != 1:
             raise ValueError(f"all Dense layers must share one runs axis, got runs {sorted(map(str, runs))}")
@@ -74,6 +77,11 @@ class Network:
         return dict(self._named("params"))
 
     @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Saved but untrained state (batch norm's running statistics), named like ``params``."""
+        return dict(self._named("buffers"))
+
+    @property
     def grads(self) -> dict[str, np.ndarray]:
         """Gradients from the last ``backward``, keyed like ``params``."""
         return dict(self._named("grads"))
@@ -102,7 +110,9 @@ class Network:
         """Validate ``X`` and return it as an array of the network's dtype."""
         X = as_float_array(name, X, self.dtype)
         if X.ndim == 1 and self.n_inputs == X.shape[0]:
-            raise ValueError(f"{name} has shape {X.shape}; pass a 2-D array (n_samples, {self.n_inputs}), e.g. X[None, :]")
+            raise ValueError(
+                f"{name} has shape {X.shape}; pass a 2-D array (n_samples, {self.n_inputs}), e.g. X[None, :]"
+            )
         allowed = (2, 3) if self.runs else (2,)
         if X.ndim not in allowed:
             raise ValueError(f"{name} must be {' or '.join(f'{d}-D' for d in allowed)}, got shape {X.shape}")
@@ -174,6 +184,8 @@ def mlp(
     seed: int | Sequence[int] = 0,
     runs: int | None = None,
     dtype: str = "float64",
+    dropout: float = 0.0,
+    batch_norm: bool = False,
 ) -> Network:
     """Build a multi-layer perceptron in one line.
 
@@ -195,6 +207,13 @@ def mlp(
         Number of stacked networks (the runs axis). ``None`` builds one network
         without a runs axis.
     dtype : {"float64", "float32"}, default "float64"
+    dropout : float, default 0
+        If > 0, a ``Dropout(dropout)`` after every hidden activation, its masks
+        seeded from ``seed`` (per run) and the hidden layer's index.
+    batch_norm : bool, default False
+        Put a ``BatchNorm`` between every hidden ``Dense`` and its activation.
+
+    Each hidden layer is ``Dense -> [BatchNorm] -> activation -> [Dropout]``.
 
     Examples
     --------
@@ -213,14 +232,20 @@ def mlp(
         runs = len(list(seed))
     check_choice("activation", activation, _layers.ACTIVATIONS)
     check_choice("output", output, OUTPUTS)
+    if check_positive_float("dropout", dropout, allow_zero=True) >= 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     dt = check_dtype(dtype)
     seeds = _seeds(seed, runs)
     rng = np.random.default_rng(seeds) if isinstance(seeds, int) else [np.random.default_rng(s) for s in seeds]
     layers: list[Layer] = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
         layers.append(Dense(fan_in, fan_out, init=init, rng=rng, dtype=dt))
         if i < len(sizes) - 2:
+            if batch_norm:
+                layers.append(_layers.BatchNorm(fan_out, runs=runs, dtype=dt))
             layers.append(_layers.activation(activation))
+            if dropout:
+                layers.append(_layers.Dropout(dropout, seed=seeds, stream=i))
     return Network(layers, output=output)
 
 
@@ -239,9 +264,7 @@ def check_data(net: Network, X: Any, y: Any, loss: str | Loss | None = None) -> 
         raise TypeError(f"net must be a backproplab Network, got {type(net).__name__}")
     loss = get_loss(loss, net.output)
     X = net.check_input(X)
-    Y = loss.prepare_targets(y, net.n_outputs, net.dtype)
-    if Y.ndim > X.ndim or (Y.ndim == 3 and X.ndim == 2):
-        raise ValueError(f"y has shape {np.shape(y)}: per-run targets (R, B, ...) need per-run inputs X (R, B, D_in)")
+    Y = loss.prepare_targets(y, net.n_outputs, net.dtype, x_ndim=X.ndim)
     if Y.shape[-2] != X.shape[-2]:
         raise ValueError(f"X has {X.shape[-2]} samples but y has {Y.shape[-2]}")
     if Y.ndim == 3 and Y.shape[0] != X.shape[0]:

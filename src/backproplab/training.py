@@ -10,6 +10,7 @@ finite parameters, if the loss becomes NaN or infinite.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,10 @@ class History:
     def __contains__(self, name: object) -> bool:
         return name in self._metrics
 
+    def get(self, name: str, default: np.ndarray | None = None) -> np.ndarray | None:
+        """``history[name]`` if that metric was recorded, else ``default``."""
+        return self[name] if name in self._metrics else default
+
     def keys(self) -> list[str]:
         """Names of the recorded metrics."""
         return list(self._metrics)
@@ -62,7 +67,7 @@ class History:
     @property
     def accuracy(self) -> np.ndarray | None:
         """Training accuracy per epoch, or ``None`` for regression."""
-        return self["accuracy"] if "accuracy" in self else None
+        return self.get("accuracy")
 
     @property
     def epochs(self) -> int:
@@ -170,7 +175,10 @@ def fit(
     bar = _progress_bar(epochs) if progress else None
     for cb in callbacks:
         cb.on_fit_begin(state)
-    try:
+    # Overflow on the way to a NaN loss is reported once, as a DivergenceError, not as warnings.
+    with np.errstate(over="ignore", invalid="ignore"), contextlib.ExitStack() as cleanup:
+        if bar is not None:
+            cleanup.callback(bar.close)
         for epoch in range(1, epochs + 1):
             last_good = net.copy_params()
             if shuffle:
@@ -206,9 +214,6 @@ def fit(
                 cb.on_epoch_end(state)
             if state.stop:
                 break
-    finally:
-        if bar is not None:
-            bar.close()
     for cb in callbacks:
         cb.on_fit_end(state)
     return history
@@ -227,7 +232,7 @@ def _divergence(epoch_loss: np.ndarray | float, epoch: int) -> DivergenceError:
     )
 
 
-def _progress_bar(epochs: int):  # noqa: ANN202 - tqdm is typed loosely
+def _progress_bar(epochs: int) -> Any:
     """A tqdm bar on stderr, or None when stderr is not a terminal (logs, CI, pipes)."""
     if not sys.stderr.isatty():
         return None
