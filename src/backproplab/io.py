@@ -28,7 +28,7 @@ from typing import IO, Any
 import numpy as np
 
 from .errors import ModelFileError
-from .layers import LAYERS, Dense
+from .layers import LAYERS, BatchNorm, Dense
 from .network import Network
 
 FORMAT = "backproplab-model"
@@ -71,8 +71,9 @@ def save_model(net: Network, path: str | os.PathLike) -> Path:
     header = {
         "architecture": net.to_config(),
         "params": {name: list(p.shape) for name, p in net.params.items()},
+        "buffers": {name: list(b.shape) for name, b in net.buffers.items()},
     }
-    return write_archive(path, FORMAT, FORMAT_VERSION, header, net.params)
+    return write_archive(path, FORMAT, FORMAT_VERSION, header, {**net.params, **net.buffers})
 
 
 def load_model(path: str | os.PathLike) -> Network:
@@ -166,10 +167,17 @@ def network_from(arch: Any, arrays: dict[str, np.ndarray], path: Path) -> Networ
             cls = LAYERS[config.pop("type")]
             if cls is Dense:
                 layers.append(Dense(**config, rng=np.random.default_rng(0), runs=runs, dtype=dtype))
+            elif cls is BatchNorm:
+                layers.append(BatchNorm(**config, runs=runs, dtype=dtype))
             else:
                 layers.append(cls(**config))
         net = Network(layers, output=arch["output"])
-        net.set_params(arrays)
+        buffers = net.buffers
+        for name, value in buffers.items():  # running statistics: not trained, but part of the model
+            if name not in arrays or arrays[name].shape != value.shape:
+                raise ValueError(f"buffer {name!r} is missing or not of shape {value.shape}")
+            value[...] = arrays[name]
+        net.set_params({name: a for name, a in arrays.items() if name not in buffers})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: the architecture in its header does not match its arrays ({exc})") from exc
     return net

@@ -33,10 +33,13 @@ class Layer:
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
+    #: State that is saved with the model but not trained (batch norm's running statistics).
+    buffers: dict[str, np.ndarray]
 
     def __init__(self) -> None:
         self.params = {}
         self.grads = {}
+        self.buffers = {}
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         raise NotImplementedError
@@ -205,8 +208,12 @@ ACTIVATIONS: dict[str, type[Layer]] = {
 }
 
 
+# Dropout and BatchNorm live in their own module (one idea each) but register here with the rest;
+# the import sits below Layer because they subclass it.
+from .regularization import BatchNorm, Dropout  # noqa: E402
+
 #: Every layer class by its ``to_config()["type"]``, for rebuilding saved networks.
-LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, *ACTIVATIONS.values())}
+LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, *ACTIVATIONS.values(), Dropout, BatchNorm)}
 
 
 def activation(name: str) -> Layer:
