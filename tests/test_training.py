@@ -110,12 +110,17 @@ def test_divergence_stops_with_epoch_and_keeps_finite_parameters():
 
 
 def test_divergence_names_the_run():
+    # With a runs axis a diverged run is frozen and flagged instead of stopping the others
+    # (issue 7; tests/test_resume.py checks the survivors train on unchanged).
     X, y = moons_like()
     net = bp.mlp([2, 4, 1], activation="relu", seed=0, runs=3)
-    net.params["0.W"][1] *= 1e200  # only run 1 explodes
-    with pytest.raises(bp.DivergenceError, match=r"run\(s\) \[1\]") as info:
-        bp.fit(net, X * 1e150, y, optimizer=bp.SGD(1e100), epochs=5, batch_size=40, progress=False)
-    assert info.value.runs == (1,)
+    net.params["0.W"][1] *= 1e200  # only run 1 explodes in the first epoch
+    start = net.copy_params()
+    with pytest.warns(RuntimeWarning, match=r"run 1 in epoch 1"):
+        history = bp.fit(net, X * 1e150, y, optimizer=bp.SGD(1e100), epochs=5, batch_size=40, progress=False)
+    assert history.diverged[1] == 1
+    assert np.isnan(history.loss[:, 1]).all()
+    assert all(np.array_equal(net.params[k][1], start[k][1]) for k in start)
 
 
 class StopAfter(bp.Callback):

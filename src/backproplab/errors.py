@@ -32,3 +32,26 @@ class DivergenceError(BackproplabError, ArithmeticError):
 
 class ModelFileError(BackproplabError, ValueError):
     """A file is not a readable backproplab model file (the message names the path and why)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on SIGINT or SIGTERM after saving a checkpoint.
+
+    A ``KeyboardInterrupt`` (not a ``BackproplabError``): it is a user's request
+    to stop, not a failure, and ``except Exception`` must not swallow it.
+
+    Attributes
+    ----------
+    signum : int
+        The signal received (2 for SIGINT, 15 for SIGTERM).
+    checkpoint : pathlib.Path
+        The checkpoint written; ``fit(..., resume=checkpoint)`` continues the run.
+    epoch : int
+        The 1-based epoch in progress (the first one a resumed run trains on).
+    """
+
+    def __init__(self, message: str, *, signum: int, checkpoint: object, epoch: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.checkpoint = checkpoint
+        self.epoch = epoch

@@ -11,15 +11,19 @@ finite parameters, if the loss becomes NaN or infinite.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from . import checkpoint as _checkpoint
+from . import interrupt as _interrupt
 from ._checks import check_positive_int
-from .errors import DivergenceError
+from .errors import DivergenceError, TrainingInterrupted
 from .losses import Loss
 from .network import Network, check_data
 from .optim import SGD, Optimizer
@@ -37,6 +41,9 @@ class History:
     def __init__(self, runs: int | None = None) -> None:
         self.runs = runs
         self._metrics: dict[str, list[np.ndarray | float]] = {}
+        #: Runs (of a runs axis) whose loss became NaN or infinite: run -> 1-based epoch.
+        #: Their parameters are frozen at the start of that epoch; their metrics are NaN from it on.
+        self.diverged: dict[int, int] = {}
 
     def append(self, **values: np.ndarray | float) -> None:
         """Record one epoch's value of each named metric."""
@@ -74,8 +81,13 @@ class History:
         """Number of completed epochs."""
         return len(self._metrics.get("loss", ()))
 
+    @property
+    def n_diverged(self) -> int:
+        """How many runs diverged and were frozen (0 without a runs axis)."""
+        return len(self.diverged)
+
     def __repr__(self) -> str:
-        runs = f", runs={self.runs}" if self.runs else ""
+        runs = f", runs={self.runs}, diverged={self.n_diverged}" if self.runs else ""
         return f"History(epochs={self.epochs}, metrics={self.keys()}{runs})"
 
 
@@ -119,6 +131,9 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     callbacks: Sequence[Callback] = (),
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: str | os.PathLike | None = None,
 ) -> History:
     """Train ``net`` in place by mini-batch gradient descent.
 
@@ -144,16 +159,35 @@ def fit(
     progress : bool, default True
         Show a progress bar on stderr, only if it is a terminal.
     callbacks : sequence of Callback
+    checkpoint : path, optional
+        File to keep the full training state in (``backproplab.checkpoint``),
+        written atomically at the end, every ``checkpoint_every`` epochs, and when
+        SIGINT/SIGTERM arrives: then the current step is finished, the state
+        saved and ``TrainingInterrupted`` raised (a second signal stops at once).
+    checkpoint_every : int, optional
+        Also write the checkpoint after every this many epochs.
+    resume : path, optional
+        A checkpoint to continue from, written by a run with the same network,
+        optimizer type, data, loss, batch size and shuffling. ``epochs`` counts
+        the epochs already done, so a resumed run ends where the uninterrupted
+        one would, with bit-identical parameters and history.
 
     Returns
     -------
     History
+        With a runs axis, ``history.diverged`` maps each run whose loss became
+        NaN or infinite to that epoch: the run is frozen at its parameters from
+        the start of that epoch while the others train on (a ``RuntimeWarning``
+        says how many).
 
     Raises
     ------
     DivergenceError
-        If the loss becomes NaN or infinite; the parameters are restored to
-        their values at the end of the last finite epoch.
+        If the loss of a network without a runs axis becomes NaN or infinite;
+        the parameters are restored to their values at the end of the last
+        finite epoch.
+    TrainingInterrupted
+        On SIGINT/SIGTERM when ``checkpoint`` is set, after saving the state.
     """
     X, Y, loss_fn = check_data(net, X, y, loss)
     optimizer = SGD(0.1) if optimizer is None else optimizer
@@ -165,30 +199,53 @@ def fit(
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+    checkpoint, resume = _checkpoint.check_paths(checkpoint, resume)
+    if checkpoint_every is not None:
+        checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every)
+        if checkpoint is None:
+            raise ValueError("checkpoint_every needs checkpoint=PATH, the file to write the state to")
 
     n = X.shape[-2]
     batch_size = min(batch_size, n)
     shuffle = shuffle and batch_size < n
     rng = np.random.default_rng(seed)
     history = History(net.runs)
+    settings = _checkpoint.fit_settings(X, Y, loss_fn, batch_size, shuffle) if checkpoint or resume else {}
+    ckpt = _checkpoint.resume(resume, net, optimizer, rng, settings, epochs) if resume else None
+    history = ckpt.history if ckpt else History(net.runs)
+    position = ckpt.position if ckpt else None  # set when resuming inside an epoch
+    frozen = _FrozenRuns(net, history)
     state = FitState(net=net, optimizer=optimizer, loss=loss_fn, history=history, epochs=epochs)
+    state.epoch = ckpt.epoch if ckpt else 0
     bar = _progress_bar(epochs) if progress else None
+    if bar is not None and state.epoch:
+        bar.update(state.epoch)
     for cb in callbacks:
         cb.on_fit_begin(state)
+    if ckpt:  # after on_fit_begin, so that learning-rate schedules read the base rate
+        optimizer.lr = float(ckpt.optimizer["lr"])
+
+    def save(epoch: int, at: _checkpoint.Position | None = None) -> None:
+        _checkpoint.save_checkpoint(
+            checkpoint, net=net, optimizer=optimizer, rng=rng, history=history, epoch=epoch, fit=settings, position=at
+        )
+
     # Overflow on the way to a NaN loss is reported once, as a DivergenceError, not as warnings.
     with np.errstate(over="ignore", invalid="ignore"), contextlib.ExitStack() as cleanup:
         if bar is not None:
             cleanup.callback(bar.close)
-        for epoch in range(1, epochs + 1):
-            last_good = net.copy_params()
-            if shuffle:
-                perm = rng.permutation(n)
-                Xe, Ye = X[..., perm, :], Y[..., perm, :]
-            else:
-                Xe, Ye = X, Y
-            total_loss = 0.0
-            total_correct = 0
-            for start in range(0, n, batch_size):
+        signals = cleanup.enter_context(_interrupt.deferred_signals(enabled=checkpoint is not None))
+        for epoch in range(state.epoch + 1, epochs + 1):
+            if position is None:
+                last_good = net.copy_params()
+                order = rng.permutation(n) if shuffle else None
+                first, total_loss, total_correct = 0, 0.0, 0
+            else:  # resuming inside an epoch: its row order, running sums and starting point
+                last_good, order, first = position.last_good, position.order, position.start
+                total_loss, total_correct = position.loss_sum, position.correct
+                position = None
+            Xe, Ye = (X, Y) if order is None else (X[..., order, :], Y[..., order, :])
+            for start in range(first, n, batch_size):
                 xb = Xe[..., start : start + batch_size, :]
                 yb = Ye[..., start : start + batch_size, :]
                 z = net.forward(xb, train=True)
@@ -197,26 +254,110 @@ def fit(
                     total_correct = total_correct + loss_fn.correct(z, yb)
                 net.backward(loss_fn.gradient(z, yb))
                 optimizer.step(net.params, net.grads)
+                if frozen:
+                    frozen.hold()
+                if signals.received:
+                    done = min(start + batch_size, n)
+                    save(epoch - 1, _checkpoint.Position(done, order, total_loss, total_correct, last_good))
+                    raise _interrupted(signals, checkpoint, epoch, done, n)
             epoch_loss = total_loss / n
-            if not np.all(np.isfinite(epoch_loss)):
+            if net.runs is None and not np.isfinite(epoch_loss):
                 net.set_params(last_good)
                 raise _divergence(epoch_loss, epoch)
+            metrics = {"loss": epoch_loss}
             if loss_fn.classifier:
-                history.append(loss=epoch_loss, accuracy=total_correct / n)
-            else:
-                history.append(loss=epoch_loss)
+                metrics["accuracy"] = total_correct / n
+            if net.runs is not None:
+                metrics = frozen.check(epoch, metrics, last_good)
+                state.stop = state.stop or frozen.everyone
+            history.append(**metrics)
             state.epoch = epoch
             if bar is not None:
                 bar.update(1)
                 if epoch % 10 == 0 or epoch == epochs:
-                    bar.set_postfix_str(f"loss {np.mean(epoch_loss):.4f}", refresh=False)
+                    bar.set_postfix_str(f"loss {np.nanmean(epoch_loss):.4f}", refresh=False)
             for cb in callbacks:
                 cb.on_epoch_end(state)
+            due = state.stop or epoch == epochs or signals.received or epoch % (checkpoint_every or epochs) == 0
+            if checkpoint and due:
+                save(epoch)
+            if signals.received:
+                raise _interrupted(signals, checkpoint, epoch + 1, 0, n)
             if state.stop:
                 break
     for cb in callbacks:
         cb.on_fit_end(state)
+    if history.diverged:
+        warnings.warn(_diverged_summary(history), RuntimeWarning, stacklevel=2)
     return history
+
+
+class _FrozenRuns:
+    """Runs of a stacked network whose loss stopped being finite, held at their last finite parameters.
+
+    Costs nothing while every run is alive. Once some are frozen, one indexed
+    copy per parameter and step puts them back: cheaper than masking every
+    update, and exact whatever the optimizer keeps in its state for them.
+    """
+
+    def __init__(self, net: Network, history: History) -> None:
+        self.net, self.history = net, history
+        self._hold_current()
+
+    def _hold_current(self) -> None:
+        self.runs = np.array(sorted(self.history.diverged), dtype=np.intp)
+        self.values = {name: p[self.runs].copy() for name, p in self.net.params.items()} if self.runs.size else {}
+
+    def __bool__(self) -> bool:
+        return bool(self.runs.size)
+
+    @property
+    def everyone(self) -> bool:
+        """Whether every run has diverged (nothing is left to train)."""
+        return self.runs.size == self.net.runs
+
+    def hold(self) -> None:
+        """Put the frozen runs' parameters back after an update."""
+        for name, p in self.net.params.items():
+            p[self.runs] = self.values[name]
+
+    def check(self, epoch: int, metrics: dict[str, Any], last_good: dict[str, np.ndarray]) -> dict[str, Any]:
+        """Freeze the runs whose loss this epoch is not finite; return metrics with NaN for all frozen runs."""
+        bad = ~np.isfinite(metrics["loss"])
+        bad[self.runs] = False
+        new = np.flatnonzero(bad)
+        if new.size:
+            for name, p in self.net.params.items():
+                p[new] = last_good[name][new]
+            self.history.diverged.update((int(r), epoch) for r in new)
+            self._hold_current()
+        if not self.runs.size:
+            return metrics
+        masked = {}
+        for name, value in metrics.items():
+            masked[name] = np.array(value, dtype=np.float64)
+            masked[name][self.runs] = np.nan
+        return masked
+
+
+def _diverged_summary(history: History) -> str:
+    first = sorted(history.diverged.items())[:10]
+    listed = ", ".join(f"run {r} in epoch {e}" for r, e in first) + (", ..." if history.n_diverged > 10 else "")
+    return (
+        f"{history.n_diverged} of {history.runs} runs diverged (NaN or infinite loss) and were frozen at their "
+        f"last finite parameters: {listed}. See history.diverged; try a smaller learning rate or clip_norm."
+    )
+
+
+def _interrupted(signals: _interrupt.Signals, path: Any, epoch: int, done: int, n: int) -> TrainingInterrupted:
+    where = f"after {done} of {n} rows of epoch {epoch}" if done else f"before epoch {epoch}"
+    return TrainingInterrupted(
+        f"training interrupted by {signals.name} {where}; the state is saved in {path}. "
+        f"Resume with fit(..., resume={str(path)!r}).",
+        signum=int(signals.received or 0),
+        checkpoint=path,
+        epoch=epoch,
+    )
 
 
 def _divergence(epoch_loss: np.ndarray | float, epoch: int) -> DivergenceError:

@@ -1,0 +1,376 @@
+"""Checkpoints: the whole state of a training run in one file, to resume it bit for bit.
+
+A checkpoint holds everything ``fit`` needs to go on as if it had never
+stopped: the parameters, the optimizer's state (its per-parameter buffers,
+step counter ``t`` and learning rate), the state of the random generator that
+shuffles the data (and of any generator a layer owns, such as dropout's), the
+number of completed epochs, the history so far and which runs have diverged.
+A checkpoint taken in the middle of an epoch (on Ctrl-C) also keeps that
+epoch's row order, its running loss sums and the parameters at its start.
+
+The file is the same kind of archive as a model file (``backproplab.io``): a
+NumPy ``.npz`` read with ``allow_pickle=False`` plus a JSON header, format
+``backproplab-checkpoint``, written atomically, so a run killed while writing
+leaves the previous checkpoint intact. Resuming checks that the network, the
+optimizer, the batch size, the shuffling, the loss and the data are those the
+checkpoint was written for, and refuses otherwise: a resumed run that silently
+trained on other data would not be the run it claims to continue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ModelFileError
+from .io import network_from, read_archive, write_archive
+from .network import Network
+from .optim import Optimizer
+
+if TYPE_CHECKING:
+    from .training import History
+
+FORMAT = "backproplab-checkpoint"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Position:
+    """Where inside an epoch a checkpoint was taken (``None`` at an epoch's end).
+
+    Attributes
+    ----------
+    start : int
+        Index (into ``order``) of the first row not yet trained on in this epoch.
+    order : ndarray or None
+        The epoch's row permutation ``(B,)``, or ``None`` when rows are not shuffled.
+    loss_sum : ndarray
+        Running sum of batch loss times batch rows: ``()`` or ``(R,)``.
+    correct : ndarray or None
+        Running count of correct predictions (classifiers): ``()`` or ``(R,)``.
+    last_good : dict of ndarray
+        Parameters at the start of the epoch, restored if it diverges.
+    """
+
+    start: int
+    order: np.ndarray | None
+    loss_sum: np.ndarray
+    correct: np.ndarray | None
+    last_good: dict[str, np.ndarray]
+
+
+@dataclass
+class Checkpoint:
+    """A training state read from a checkpoint file (see ``load_checkpoint``)."""
+
+    path: Path
+    architecture: dict[str, Any]
+    params: dict[str, np.ndarray]
+    optimizer: dict[str, Any]  # {"type", "repr", "lr", "t"}
+    optimizer_state: dict[str, dict[str, np.ndarray]]
+    rng_state: dict[str, Any]  # bit-generator state of fit's shuffling generator
+    layer_rngs: dict[str, dict[str, Any]]  # "{layer}.{attribute}" -> bit-generator state
+    buffers: dict[str, np.ndarray]  # "{layer}.{attribute}" -> array (e.g. running statistics)
+    epoch: int  # completed epochs
+    metrics: dict[str, np.ndarray]  # history: name -> (epochs,) or (epochs, R)
+    diverged: dict[int, int]  # run -> epoch in which its loss stopped being finite
+    fit: dict[str, Any] = field(default_factory=dict)  # settings the run must keep to resume
+    position: Position | None = None
+
+    @property
+    def net(self) -> Network:
+        """A new network with the checkpoint's architecture and parameters."""
+        return network_from(self.architecture, self.params, self.path)
+
+    @property
+    def history(self) -> History:
+        """The history up to the checkpoint, as a new ``History``."""
+        from .training import History
+
+        history = History(self.architecture.get("runs"))
+        for name, rows in self.metrics.items():
+            for row in rows:
+                history.append(**{name: row})
+        history.diverged.update(self.diverged)
+        return history
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    *,
+    net: Network,
+    optimizer: Optimizer,
+    rng: np.random.Generator,
+    history: History,
+    epoch: int,
+    fit: dict[str, Any] | None = None,
+    position: Position | None = None,
+) -> Path:
+    """Write the training state to ``path`` atomically and return the path.
+
+    Parameters
+    ----------
+    net, optimizer : the objects being trained.
+    rng : numpy.random.Generator
+        The generator that shuffles the data.
+    history : History
+        Metrics of the completed epochs.
+    epoch : int
+        Number of completed epochs.
+    fit : dict, optional
+        Settings the resumed run must match (batch size, shuffling, loss, data fingerprint).
+    position : Position, optional
+        Where inside epoch ``epoch + 1`` training stopped.
+    """
+    arrays: dict[str, np.ndarray] = {f"param/{name}": p for name, p in net.params.items()}
+    for name, slots in optimizer.state.items():
+        for key, value in slots.items():
+            arrays[f"optim/{name}/{key}"] = np.asarray(value)
+    arrays.update({f"history/{name}": history[name] for name in history.keys()})  # noqa: SIM118 - not a dict
+    for name, value in _layer_buffers(net).items():
+        arrays[f"buffer/{name}"] = value
+    header: dict[str, Any] = {
+        "architecture": net.to_config(),
+        "optimizer": {"type": type(optimizer).__name__, "repr": repr(optimizer), "lr": optimizer.lr, "t": optimizer.t},
+        "rng": rng.bit_generator.state,
+        "layer_rngs": {name: g.bit_generator.state for name, g in _layer_generators(net).items()},
+        "epoch": int(epoch),
+        "diverged": {str(run): int(e) for run, e in history.diverged.items()},
+        "fit": dict(fit or {}),
+        "position": None,
+    }
+    if position is not None:
+        header["position"] = {"start": int(position.start), "shuffled": position.order is not None}
+        arrays["position/loss_sum"] = np.asarray(position.loss_sum)
+        if position.order is not None:
+            arrays["position/order"] = position.order
+        if position.correct is not None:
+            arrays["position/correct"] = np.asarray(position.correct)
+        for name, value in position.last_good.items():
+            arrays[f"position/last_good/{name}"] = value
+    return write_archive(path, FORMAT, FORMAT_VERSION, header, arrays)
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint written by ``save_checkpoint`` (or ``fit(checkpoint=...)``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ModelFileError
+        If the file is not a backproplab checkpoint of a format version this
+        package reads, or is damaged.
+    """
+    path = Path(path)
+    header, arrays = read_archive(path, FORMAT, FORMAT_VERSION, "checkpoint")
+    try:
+        groups = _split(arrays)
+        opt_state: dict[str, dict[str, np.ndarray]] = {}
+        for key, value in groups.get("optim", {}).items():
+            name, slot = key.rsplit("/", 1)
+            opt_state.setdefault(name, {})[slot] = value
+        optimizer = dict(header["optimizer"])
+        if not (isinstance(optimizer["type"], str) and _is_number(optimizer["lr"]) and _is_int(optimizer["t"])):
+            raise ValueError(f"bad optimizer entry {optimizer!r:.80}")
+        epoch = header["epoch"]
+        if not _is_int(epoch) or epoch < 0:
+            raise ValueError(f"bad epoch {epoch!r:.40}")
+        if not isinstance(header["rng"], dict) or not isinstance(header["layer_rngs"], dict):
+            raise ValueError("bad generator state")
+        diverged = {int(run): int(e) for run, e in dict(header["diverged"]).items()}
+        position = None
+        if header["position"] is not None:
+            pos, saved = dict(header["position"]), groups.get("position", {})
+            if not _is_int(pos["start"]) or pos["start"] < 0:
+                raise ValueError(f"bad position {pos!r:.60}")
+            last_good = {k.removeprefix("last_good/"): v for k, v in saved.items() if k.startswith("last_good/")}
+            position = Position(
+                start=pos["start"],
+                order=saved["order"] if pos["shuffled"] else None,
+                loss_sum=saved["loss_sum"][()],
+                correct=saved["correct"][()] if "correct" in saved else None,
+                last_good=last_good,
+            )
+        ckpt = Checkpoint(
+            path=path,
+            architecture=dict(header["architecture"]),
+            params=groups.get("param", {}),
+            optimizer=optimizer,
+            optimizer_state=opt_state,
+            rng_state=header["rng"],
+            layer_rngs=header["layer_rngs"],
+            buffers=groups.get("buffer", {}),
+            epoch=epoch,
+            metrics=groups.get("history", {}),
+            diverged=diverged,
+            fit=dict(header["fit"]),
+            position=position,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: damaged checkpoint header ({type(exc).__name__}: {exc})") from exc
+    ckpt.net  # noqa: B018 - validates architecture against the parameters, raising ModelFileError
+    return ckpt
+
+
+def restore(ckpt: Checkpoint, net: Network, optimizer: Optimizer, rng: np.random.Generator) -> None:
+    """Copy a checkpoint's state into the objects of a run about to resume.
+
+    Everything but the learning rate (``ckpt.optimizer["lr"]``): ``fit`` sets
+    it after the callbacks' ``on_fit_begin``, so that a schedule reads the base
+    rate the run was started with.
+
+    Raises
+    ------
+    ValueError
+        If ``net`` or ``optimizer`` is not the kind the checkpoint was written for.
+    """
+    if ckpt.architecture != net.to_config():
+        raise ValueError(
+            f"resume: the checkpoint {ckpt.path} was written for another network "
+            f"({_describe(ckpt.architecture)}); this one is {_describe(net.to_config())}"
+        )
+    if ckpt.optimizer["type"] != type(optimizer).__name__:
+        raise ValueError(
+            f"resume: the checkpoint {ckpt.path} was written with optimizer {ckpt.optimizer['repr']}, "
+            f"got {optimizer!r}"
+        )
+    params = net.params
+    for name, slots in ckpt.optimizer_state.items():
+        for key, value in slots.items():
+            if name not in params or value.shape != params[name].shape:
+                raise ModelFileError(f"{ckpt.path}: optimizer state {name}/{key} does not match the parameters")
+    generators, buffers = _layer_generators(net), _layer_buffers(net)
+    if set(generators) != set(ckpt.layer_rngs) or set(buffers) != set(ckpt.buffers):
+        raise ModelFileError(f"{ckpt.path}: the layers' generators or buffers do not match the network")
+    try:
+        rng.bit_generator.state = ckpt.rng_state
+        for name, state in ckpt.layer_rngs.items():
+            generators[name].bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ModelFileError(f"{ckpt.path}: unusable generator state ({exc})") from exc
+    for name, value in ckpt.buffers.items():
+        if value.shape != buffers[name].shape:
+            raise ModelFileError(f"{ckpt.path}: buffer {name} has shape {value.shape}, expected {buffers[name].shape}")
+        buffers[name][...] = value
+    net.set_params(ckpt.params)
+    optimizer.state = {name: {k: v.copy() for k, v in slots.items()} for name, slots in ckpt.optimizer_state.items()}
+    optimizer.t = ckpt.optimizer["t"]
+
+
+def check_paths(checkpoint: Any, resume: Any) -> tuple[Path | None, Path | None]:
+    """Validate ``fit``'s ``checkpoint`` and ``resume`` arguments before any work starts."""
+    paths = []
+    for name, value in (("checkpoint", checkpoint), ("resume", resume)):
+        if value is not None and not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"{name} must be a file path, got {value!r:.80}")
+        paths.append(None if value is None else Path(value))
+    if paths[0] is not None and paths[0].is_dir():
+        raise ValueError(f"checkpoint must be a file path, but {paths[0]} is a directory")
+    if paths[1] is not None and not paths[1].is_file():
+        raise FileNotFoundError(f"resume: no checkpoint at {paths[1]}")
+    return paths[0], paths[1]
+
+
+def fit_settings(X: np.ndarray, Y: np.ndarray, loss: Any, batch_size: int, shuffle: bool) -> dict[str, Any]:
+    """What a resumed run must share with the run that wrote the checkpoint."""
+    rows, data = X.shape[-2], data_fingerprint(X, Y)
+    return {"batch_size": batch_size, "shuffle": shuffle, "loss": loss.name, "rows": rows, "data": data}
+
+
+def resume(
+    path: Path, net: Network, optimizer: Optimizer, rng: np.random.Generator, settings: dict[str, Any], epochs: int
+) -> Checkpoint:
+    """Load the checkpoint at ``path`` for ``fit`` and restore it into ``net``, ``optimizer`` and ``rng``.
+
+    Raises
+    ------
+    ValueError
+        If the checkpoint belongs to another run (network, optimizer, data,
+        loss, batch size, shuffling) or is past ``epochs``.
+    """
+    ckpt = load_checkpoint(path)
+    for key, value in settings.items():
+        if ckpt.fit.get(key) != value:
+            what = "data (X, y)" if key == "data" else f"{key}={ckpt.fit.get(key)!r}"
+            got = "other data" if key == "data" else f"{key}={value!r}"
+            raise ValueError(f"resume: the checkpoint {path} was written for {what}; this call has {got}")
+    last = ckpt.epoch + (ckpt.position is not None)
+    if last > epochs:
+        raise ValueError(f"resume: the checkpoint {path} is at epoch {last}, past epochs={epochs}")
+    if ckpt.position is not None:
+        _check_position(ckpt, net, settings["rows"])
+    restore(ckpt, net, optimizer, rng)
+    return ckpt
+
+
+def _check_position(ckpt: Checkpoint, net: Network, n: int) -> None:
+    pos, params = ckpt.position, net.params
+    assert pos is not None
+    per_run = () if net.runs is None else (net.runs,)
+    ok = (
+        pos.start <= n
+        and (pos.order is None or np.array_equal(np.sort(pos.order), np.arange(n)))
+        and np.shape(pos.loss_sum) == per_run
+        and (pos.correct is None or np.shape(pos.correct) == per_run)
+        and set(pos.last_good) == set(params)
+        and all(pos.last_good[k].shape == p.shape for k, p in params.items())
+    )
+    if not ok:
+        raise ModelFileError(f"{ckpt.path}: the saved position inside epoch {ckpt.epoch + 1} does not fit this run")
+
+
+def data_fingerprint(*arrays: np.ndarray) -> str:
+    """A short hash of arrays' dtypes, shapes and bytes: resuming on other data is refused."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.data)
+    return h.hexdigest()
+
+
+def _layer_generators(net: Network) -> dict[str, np.random.Generator]:
+    """Random generators layers own (dropout's, one per run), as ``"{layer}.{attribute}.{k}"``."""
+    found = {}
+    for i, layer in enumerate(net.layers):
+        for attr, value in vars(layer).items():
+            many = value if isinstance(value, (list, tuple)) else [value]
+            for k, g in enumerate(many):
+                if isinstance(g, np.random.Generator):
+                    found[f"{i}.{attr}.{k}"] = g
+    return found
+
+
+def _layer_buffers(net: Network) -> dict[str, np.ndarray]:
+    """Layer state that is not trained (batch norm's running statistics), as ``"{layer}.{key}"``."""
+    layers = enumerate(net.layers)
+    return {f"{i}.{key}": value for i, layer in layers for key, value in getattr(layer, "buffers", {}).items()}
+
+
+def _split(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    groups: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in arrays.items():
+        group, name = key.split("/", 1)
+        groups.setdefault(group, {})[name] = value
+    return groups
+
+
+def _describe(arch: dict[str, Any]) -> str:
+    layers = arch.get("layers", [])
+    sizes = [c.get("fan_in") for c in layers if c.get("type") == "Dense"][:1]
+    sizes += [c.get("fan_out") for c in layers if c.get("type") == "Dense"]
+    return f"sizes {sizes}, output {arch.get('output')}, runs {arch.get('runs')}, dtype {arch.get('dtype')}"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
