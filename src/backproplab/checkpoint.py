@@ -75,7 +75,7 @@ class Checkpoint:
     optimizer_state: dict[str, dict[str, np.ndarray]]
     rng_state: dict[str, Any]  # bit-generator state of fit's shuffling generator
     layer_rngs: dict[str, dict[str, Any]]  # "{layer}.{attribute}" -> bit-generator state
-    buffers: dict[str, np.ndarray]  # "{layer}.{attribute}" -> array (e.g. running statistics)
+    buffers: dict[str, np.ndarray]  # named as Network.buffers: batch norm's running statistics
     epoch: int  # completed epochs
     metrics: dict[str, np.ndarray]  # history: name -> (epochs,) or (epochs, R)
     diverged: dict[int, int]  # run -> epoch in which its loss stopped being finite
@@ -85,7 +85,7 @@ class Checkpoint:
     @property
     def net(self) -> Network:
         """A new network with the checkpoint's architecture and parameters."""
-        return network_from(self.architecture, self.params, self.path)
+        return network_from(self.architecture, {**self.params, **self.buffers}, self.path)
 
     @property
     def history(self) -> History:
@@ -132,7 +132,7 @@ def save_checkpoint(
         for key, value in slots.items():
             arrays[f"optim/{name}/{key}"] = np.asarray(value)
     arrays.update({f"history/{name}": history[name] for name in history.keys()})  # noqa: SIM118 - not a dict
-    for name, value in _layer_buffers(net).items():
+    for name, value in net.buffers.items():
         arrays[f"buffer/{name}"] = value
     header: dict[str, Any] = {
         "architecture": net.to_config(),
@@ -232,8 +232,8 @@ def restore(ckpt: Checkpoint, net: Network, optimizer: Optimizer, rng: np.random
     """
     if ckpt.architecture != net.to_config():
         raise ValueError(
-            f"resume: the checkpoint {ckpt.path} was written for another network "
-            f"({_describe(ckpt.architecture)}); this one is {_describe(net.to_config())}"
+            f"resume: the checkpoint {ckpt.path} was written for another network: "
+            f"{_difference(ckpt.architecture, net.to_config())}"
         )
     if ckpt.optimizer["type"] != type(optimizer).__name__:
         raise ValueError(
@@ -245,7 +245,7 @@ def restore(ckpt: Checkpoint, net: Network, optimizer: Optimizer, rng: np.random
         for key, value in slots.items():
             if name not in params or value.shape != params[name].shape:
                 raise ModelFileError(f"{ckpt.path}: optimizer state {name}/{key} does not match the parameters")
-    generators, buffers = _layer_generators(net), _layer_buffers(net)
+    generators, buffers = _layer_generators(net), net.buffers
     if set(generators) != set(ckpt.layer_rngs) or set(buffers) != set(ckpt.buffers):
         raise ModelFileError(f"{ckpt.path}: the layers' generators or buffers do not match the network")
     try:
@@ -347,11 +347,6 @@ def _layer_generators(net: Network) -> dict[str, np.random.Generator]:
     return found
 
 
-def _layer_buffers(net: Network) -> dict[str, np.ndarray]:
-    """Layer state that is not trained (batch norm's running statistics), as ``"{layer}.{key}"``."""
-    layers = enumerate(net.layers)
-    return {f"{i}.{key}": value for i, layer in layers for key, value in getattr(layer, "buffers", {}).items()}
-
 
 def _split(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     groups: dict[str, dict[str, np.ndarray]] = {}
@@ -361,11 +356,16 @@ def _split(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     return groups
 
 
-def _describe(arch: dict[str, Any]) -> str:
-    layers = arch.get("layers", [])
-    sizes = [c.get("fan_in") for c in layers if c.get("type") == "Dense"][:1]
-    sizes += [c.get("fan_out") for c in layers if c.get("type") == "Dense"]
-    return f"sizes {sizes}, output {arch.get('output')}, runs {arch.get('runs')}, dtype {arch.get('dtype')}"
+def _difference(saved: dict[str, Any], this: dict[str, Any]) -> str:
+    """The first difference between two architectures, in words."""
+    for key in ("output", "runs", "dtype"):
+        if saved.get(key) != this.get(key):
+            return f"{key} {saved.get(key)!r} in the checkpoint, {this.get(key)!r} here"
+    old, new = saved.get("layers", []), this.get("layers", [])
+    for i, (a, b) in enumerate(zip(old, new, strict=False)):
+        if a != b:
+            return f"layer {i} is {a} in the checkpoint, {b} here"
+    return f"{len(old)} layers in the checkpoint, {len(new)} here"
 
 
 def _is_int(value: Any) -> bool:

@@ -1,0 +1,247 @@
+"""Resume: a run stopped and continued ends bit-identical to the same run uninterrupted.
+
+Also per-run divergence: with a runs axis a diverged run is frozen and flagged
+while the others train on exactly as if it had never existed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import backproplab as bp
+from backproplab.checkpoint import load_checkpoint
+from backproplab.errors import TrainingInterrupted
+from backproplab.optim import SGD, Adam
+from backproplab.schedules import StepDecay
+
+
+def data(n: int = 40, d: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+OPTIMIZERS = {
+    "sgd": lambda: SGD(0.1),
+    "momentum": lambda: SGD(0.05, momentum=0.9, nesterov=True),
+    "adam": lambda: Adam(0.01),
+}
+
+
+def assert_same_run(net_a, hist_a, net_b, hist_b):
+    for name, p in net_a.params.items():
+        assert np.array_equal(p, net_b.params[name]), f"parameter {name} differs"
+    for name, b in net_a.buffers.items():
+        assert np.array_equal(b, net_b.buffers[name]), f"buffer {name} differs"
+    assert hist_a.keys() == hist_b.keys()
+    for metric in hist_a.keys():  # noqa: SIM118 - History is not iterable
+        assert np.array_equal(hist_a[metric], hist_b[metric], equal_nan=True), f"history {metric} differs"
+    assert hist_a.diverged == hist_b.diverged
+
+
+class SignalOnCall(bp.BinaryCrossEntropy):
+    """The paired loss, which sends a signal to this process on its ``at``-th evaluation (mid-epoch)."""
+
+    def __init__(self, at: int, signum: int = signal.SIGINT) -> None:
+        self.at, self.signum, self.calls = at, signum, 0
+
+    def value(self, z, y):
+        self.calls += 1
+        if self.calls == self.at:
+            os.kill(os.getpid(), self.signum)
+        return super().value(z, y)
+
+
+@pytest.mark.parametrize("runs", [None, 3])
+@pytest.mark.parametrize("opt", sorted(OPTIMIZERS))
+def test_resume_at_an_epoch_boundary_is_bit_identical(tmp_path, runs, opt):
+    X, y = data()
+    common = {"epochs": 12, "batch_size": 8, "progress": False}
+
+    full = bp.mlp([3, 6, 1], seed=1, runs=runs)
+    full_opt = OPTIMIZERS[opt]()
+    history = bp.fit(full, X, y, optimizer=full_opt, **common)
+
+    first = bp.mlp([3, 6, 1], seed=1, runs=runs)
+    bp.fit(first, X, y, optimizer=OPTIMIZERS[opt](), **{**common, "epochs": 5}, checkpoint=tmp_path / "c.npz")
+    resumed = bp.mlp([3, 6, 1], seed=1, runs=runs)
+    resumed_opt = OPTIMIZERS[opt]()
+    resumed_history = bp.fit(resumed, X, y, optimizer=resumed_opt, **common, resume=tmp_path / "c.npz")
+
+    assert_same_run(full, history, resumed, resumed_history)
+    assert resumed_opt.t == full_opt.t == 12 * 5
+    assert resumed_history.epochs == 12
+
+
+@pytest.mark.parametrize("runs", [None, 3])
+def test_resume_inside_an_epoch_is_bit_identical(tmp_path, runs):
+    X, y = data()
+    common = {"epochs": 6, "batch_size": 8, "progress": False, "optimizer": None}
+    full = bp.mlp([3, 6, 1], seed=4, runs=runs)
+    history = bp.fit(full, X, y, **{**common, "optimizer": Adam(0.01)})
+
+    stopped = bp.mlp([3, 6, 1], seed=4, runs=runs)
+    with pytest.raises(TrainingInterrupted, match=r"after 24 of 40 rows of epoch 3.*resume=") as info:
+        # 5 batches per epoch: the 13th loss evaluation is the 3rd batch of epoch 3
+        bp.fit(stopped, X, y, **{**common, "optimizer": Adam(0.01)}, loss=SignalOnCall(13), checkpoint=tmp_path / "c")
+    assert info.value.signum == signal.SIGINT and info.value.epoch == 3
+    ckpt = load_checkpoint(tmp_path / "c")
+    assert ckpt.epoch == 2 and ckpt.position is not None and ckpt.position.start == 24
+
+    resumed = bp.mlp([3, 6, 1], seed=4, runs=runs)
+    resumed_history = bp.fit(resumed, X, y, **{**common, "optimizer": Adam(0.01)}, resume=tmp_path / "c")
+    assert_same_run(full, history, resumed, resumed_history)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(1, 23),
+    batch=st.integers(1, 9),
+    split=st.integers(1, 5),
+    runs=st.sampled_from([None, 1, 2]),
+    shuffle=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_resume_is_bit_identical_for_any_split_and_shape(tmp_path_factory, n, batch, split, runs, shuffle, seed):
+    X, y = data(n=n, seed=seed)
+    common = {"epochs": 6, "batch_size": batch, "shuffle": shuffle, "seed": seed, "progress": False}
+    full = bp.mlp([3, 4, 1], seed=seed, runs=runs)
+    history = bp.fit(full, X, y, optimizer=SGD(0.3, momentum=0.5), **common)
+    path = tmp_path_factory.mktemp("resume") / "c.npz"
+    first = bp.mlp([3, 4, 1], seed=seed, runs=runs)
+    bp.fit(first, X, y, optimizer=SGD(0.3, momentum=0.5), **{**common, "epochs": split}, checkpoint=path)
+    resumed = bp.mlp([3, 4, 1], seed=seed, runs=runs)
+    resumed_history = bp.fit(resumed, X, y, optimizer=SGD(0.3, momentum=0.5), **common, resume=path)
+    assert_same_run(full, history, resumed, resumed_history)
+
+
+def test_resume_with_dropout_batch_norm_and_a_schedule(tmp_path):
+    # Dropout draws from its own generators, batch norm keeps running statistics and the
+    # schedule changes the learning rate across the split: all must continue exactly.
+    X, y = data()
+    common = {"epochs": 8, "batch_size": 8, "progress": False}
+
+    def net():
+        return bp.mlp([3, 6, 1], seed=[3, 4], dropout=0.2, batch_norm=True)
+
+    full = net()
+    full_opt = SGD(0.1, momentum=0.9)
+    history = bp.fit(full, X, y, optimizer=full_opt, callbacks=[StepDecay(3, 0.5)], **common)
+    first_opt = SGD(0.1, momentum=0.9)
+    bp.fit(net(), X, y, optimizer=first_opt, callbacks=[StepDecay(3, 0.5)], **{**common, "epochs": 4},
+           checkpoint=tmp_path / "c.npz")
+    assert load_checkpoint(tmp_path / "c.npz").optimizer["lr"] == pytest.approx(0.05)  # lr_at(4) = 0.1 * 0.5
+    resumed = net()
+    resumed_opt = SGD(0.1, momentum=0.9)
+    resumed_history = bp.fit(resumed, X, y, optimizer=resumed_opt, callbacks=[StepDecay(3, 0.5)], **common,
+                             resume=tmp_path / "c.npz")
+    assert_same_run(full, history, resumed, resumed_history)
+    assert resumed_opt.lr == full_opt.lr == 0.1, "the schedule hands back the base rate at the end"
+
+
+def test_resume_of_a_finished_run_changes_nothing(tmp_path):
+    X, y = data()
+    net = bp.mlp([3, 4, 1])
+    history = bp.fit(net, X, y, epochs=3, progress=False, checkpoint=tmp_path / "c.npz")
+    again = bp.mlp([3, 4, 1], seed=9)
+    again_history = bp.fit(again, X, y, epochs=3, progress=False, resume=tmp_path / "c.npz")
+    assert_same_run(net, history, again, again_history)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"X": 2.0}, r"data \(X, y\)"),
+        ({"batch_size": 4}, "batch_size=8"),
+        ({"shuffle": False}, "shuffle=True"),
+        ({"loss": "mse"}, "loss='binary_cross_entropy'; this call has loss='mse'"),
+        ({"epochs": 2}, "past epochs=2"),
+        ({"optimizer": Adam()}, "optimizer SGD"),
+        ({"net": bp.mlp([3, 5, 1])}, "another network"),
+    ],
+)
+def test_resume_refuses_a_different_run(tmp_path, change, match):
+    X, y = data()
+    bp.fit(bp.mlp([3, 4, 1]), X, y, epochs=3, batch_size=8, progress=False, checkpoint=tmp_path / "c.npz")
+    kwargs = {"epochs": 5, "batch_size": 8, "progress": False, "optimizer": SGD(0.1)}
+    net = change.pop("net", bp.mlp([3, 4, 1]))
+    X = X * change.pop("X", 1.0)
+    if change.get("loss") == "mse":
+        net = bp.mlp([3, 4, 1], output="identity")
+    kwargs.update(change)
+    before = net.copy_params()
+    with pytest.raises(ValueError, match=match):
+        bp.fit(net, X, y, **kwargs, resume=tmp_path / "c.npz")
+    assert all(np.array_equal(before[k], v) for k, v in net.params.items())
+
+
+# --- per-run divergence -------------------------------------------------------------------
+def exploding(runs: int, bad: tuple[int, ...]) -> bp.Network:
+    net = bp.mlp([3, 6, 1], activation="relu", seed=0, runs=runs)
+    for r in bad:  # logits of about 1e400: an infinite loss in the first epoch
+        net.params["0.W"][r] *= 1e200
+        net.params["2.W"][r] *= 1e200
+    return net
+
+
+def test_a_diverged_run_is_frozen_and_the_others_train_on_unchanged():
+    X, y = data()
+    opts = {"optimizer": SGD(0.5), "epochs": 8, "batch_size": 10, "progress": False}
+    healthy = exploding(4, ())
+    healthy_history = bp.fit(healthy, X, y, **opts)
+    assert healthy_history.diverged == {}
+
+    net = exploding(4, (1, 3))
+    start = net.copy_params()
+    with pytest.warns(RuntimeWarning, match=r"2 of 4 runs diverged.*run 1 in epoch \d+, run 3 in epoch \d+"):
+        history = bp.fit(net, X, y, **opts)
+    assert set(history.diverged) == {1, 3} and history.n_diverged == 2
+    assert "diverged=2" in repr(history)
+    for r in (0, 2):  # the survivors: exactly the runs that never had diverging neighbours
+        for name, p in net.params.items():
+            assert np.array_equal(p[r], healthy.params[name][r])
+        assert np.array_equal(history.loss[:, r], healthy_history.loss[:, r])
+    for r in (1, 3):
+        e = history.diverged[r]
+        assert np.isnan(history.loss[e - 1 :, r]).all() and np.isnan(history.accuracy[e - 1 :, r]).all()
+        assert np.isfinite(history.loss[: e - 1, r]).all()
+        assert all(np.isfinite(p[r]).all() for p in net.params.values())
+        if e == 1:  # frozen at the start of the epoch it diverged in: its initial values
+            assert all(np.array_equal(p[r], start[name][r]) for name, p in net.params.items())
+
+
+def test_divergence_and_freezing_survive_a_resume(tmp_path):
+    X, y = data()
+    opts = {"epochs": 8, "batch_size": 10, "progress": False}
+    with pytest.warns(RuntimeWarning):
+        net = exploding(3, (2,))
+        history = bp.fit(net, X, y, optimizer=Adam(0.05), **opts)
+        first = exploding(3, (2,))
+        bp.fit(first, X, y, optimizer=Adam(0.05), **{**opts, "epochs": 4}, checkpoint=tmp_path / "c.npz")
+        resumed = exploding(3, (2,))
+        resumed_history = bp.fit(resumed, X, y, optimizer=Adam(0.05), **opts, resume=tmp_path / "c.npz")
+    assert history.diverged == {2: 1}
+    assert_same_run(net, history, resumed, resumed_history)
+
+
+def test_when_every_run_diverges_training_stops():
+    X, y = data()
+    net = exploding(2, (0, 1))
+    with pytest.warns(RuntimeWarning, match="2 of 2 runs diverged"):
+        history = bp.fit(net, X * 1e150, y, optimizer=SGD(1e100), epochs=50, batch_size=10, progress=False)
+    assert history.epochs == max(history.diverged.values()) < 50
+    assert all(np.isfinite(p).all() for p in net.params.values())
+
+
+def test_a_single_network_still_raises_on_divergence():
+    X, y = data()
+    net = bp.mlp([3, 6, 1], activation="relu", seed=0)
+    net.params["0.W"] *= 1e150
+    with pytest.raises(bp.DivergenceError, match="epoch 1"):
+        bp.fit(net, X * 1e150, y, optimizer=SGD(1e100), epochs=5, progress=False)
