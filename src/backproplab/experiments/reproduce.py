@@ -1,0 +1,142 @@
+"""The report, reproduced: its three experiments, then their spread over many seeds, then beyond.
+
+``reproduce`` runs, for each shipped config (AND, OR, XOR):
+
+1. the chosen seed, one network, exactly as the report did (Tables 1-3, Figures 1-2),
+   and the gradient check of the trained network;
+2. ``seeds`` networks at once on the runs axis, seeds ``seed .. seed + seeds - 1``.
+   Run 0 *is* the chosen seed's network (``mlp`` draws run ``r`` from seed ``seed + r``),
+   so the single-run tables and the many-seed statistics describe the same experiment;
+3. the sweeps of ``backproplab.experiments.sweeps`` (hidden width and epochs for XOR,
+   sigmoid vs tanh vs ReLU).
+
+It returns results; files, figures and the report are the caller's business
+(``backproplab.report`` and ``backproplab.cli.reproduce``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._checks import check_positive_int
+from ..config import ExperimentConfig, load_config
+from ..gradcheck import GradcheckResult, gradcheck
+from .build import Trained, train
+from .stats import SeedStats, seed_stats
+from .sweeps import ActivationSweep, WidthSweep, activation_sweep, width_sweep
+
+#: The report's experiments, in its order (Tables 1, 2, 3).
+REPORT_EXPERIMENTS = ("and", "or", "xor")
+
+
+@dataclass
+class FunctionResult:
+    """One of the report's experiments.
+
+    Attributes
+    ----------
+    config : ExperimentConfig
+    chosen : Trained
+        The chosen seed's single network.
+    gradcheck : GradcheckResult
+        Backprop vs. central differences on the trained ``chosen`` network, every parameter.
+    many : Trained or None
+        ``R`` networks, seeds ``chosen.seed + r``; None when many seeds were not asked for.
+    stats : SeedStats or None
+    """
+
+    config: ExperimentConfig
+    chosen: Trained
+    gradcheck: GradcheckResult
+    many: Trained | None = None
+    stats: SeedStats | None = None
+
+    @property
+    def predictions(self) -> np.ndarray:
+        """The chosen seed's predicted probabilities: ``(B,)``."""
+        return self.chosen.predict_proba()
+
+    @property
+    def matches_run0(self) -> bool | None:
+        """Whether run 0 of the many-seed batch predicts exactly what the chosen network predicts."""
+        if self.stats is None:
+            return None
+        return bool(np.array_equal(self.stats.predictions[0], self.predictions))
+
+
+@dataclass
+class ReproduceResult:
+    """Everything ``reproduce`` computed; ``seconds`` is the wall-clock time of each stage."""
+
+    functions: list[FunctionResult]
+    seed: int
+    seeds: int
+    width: WidthSweep | None = None
+    activations: ActivationSweep | None = None
+    sweep_seeds: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def reproduce(
+    *,
+    seed: int = 0,
+    seeds: int = 1000,
+    sweep_seeds: int = 300,
+    sweep_epochs: int = 4000,
+    configs: Sequence[ExperimentConfig] | None = None,
+    status: Callable[[str], None] = lambda message: None,
+) -> ReproduceResult:
+    """Run the report's experiments, their many-seed statistics and the sweeps.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The chosen seed; the many-seed runs use ``seed .. seed + seeds - 1``.
+    seeds : int, default 1000
+        Networks per function for the statistics; 0 skips them (and the sweeps).
+    sweep_seeds : int, default 300
+        Networks per cell of each sweep; 0 skips the sweeps.
+    sweep_epochs : int, default 4000
+        Length of the width sweep (the epochs axis of "how often is XOR learned").
+    configs : sequence of ExperimentConfig, optional
+        Default: the shipped ``and``, ``or``, ``xor``.
+    status : callable
+        Receives one line per stage (progress, for stderr).
+    """
+    seed = check_positive_int("seed", seed, minimum=0)
+    seeds = check_positive_int("seeds", seeds, minimum=0)
+    sweep_seeds = check_positive_int("sweep_seeds", sweep_seeds, minimum=0)
+    sweep_epochs = check_positive_int("sweep_epochs", sweep_epochs)
+    if seeds == 1 or sweep_seeds == 1:
+        raise ValueError("seeds and sweep_seeds must be 0 (skip) or at least 2")
+    configs = [load_config(name) for name in REPORT_EXPERIMENTS] if configs is None else list(configs)
+    result = ReproduceResult([], seed, seeds, sweep_seeds=sweep_seeds if seeds else 0)
+
+    start = time.perf_counter()
+    for config in configs:
+        shape = "-".join(map(str, (2, *config.model.hidden, 1)))
+        status(f"{config.title}: {shape} network, {config.training.epochs} epochs, seed {seed}")
+        chosen = train(config, seed=seed, runs=1)
+        item = FunctionResult(config, chosen, gradcheck(chosen.net, chosen.X, chosen.y))
+        if seeds:
+            status(f"{config.title}: {seeds} seeds at once ({seed}..{seed + seeds - 1})")
+            item.many = train(config, seed=seed, runs=seeds)
+            item.stats = seed_stats(item.many)
+        result.functions.append(item)
+    result.seconds["report"] = time.perf_counter() - start
+
+    if seeds and sweep_seeds:
+        start = time.perf_counter()
+        xor = next((c for c in configs if c.name == "xor"), None)
+        if xor is not None:
+            status(f"beyond: XOR by hidden width (1, 2, 3, 4, 8), {sweep_epochs} epochs, {sweep_seeds} seeds each")
+            result.width = width_sweep(xor, epochs=sweep_epochs, seeds=sweep_seeds, seed=seed)
+        status(f"beyond: sigmoid vs tanh vs ReLU hidden layers, {sweep_seeds} seeds each")
+        reuse = [item.many for item in result.functions]  # their sigmoid cells are trained already
+        result.activations = activation_sweep(configs, seeds=sweep_seeds, seed=seed, reuse=reuse)
+        result.seconds["sweeps"] = time.perf_counter() - start
+    return result

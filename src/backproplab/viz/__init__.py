@@ -1,0 +1,24 @@
+"""Figures: functions that take results and return a matplotlib ``Figure``.
+
+Saving is the caller's job (``RunDir.save_figure``). Figures are built with
+``matplotlib.figure.Figure`` directly, never through ``pyplot``: no global
+state, no GUI backend, and PNG output goes through Agg.
+
+- ``report``: the report's Figure 1 (loss curves) and Figure 2 (decision boundaries);
+- ``seeds``: many-seed loss bands, final-loss histograms, the spread of each prediction;
+- ``sweeps``: XOR learned by width and epochs; sigmoid vs tanh vs ReLU.
+"""
+
+from .report import decision_boundaries, loss_curves
+from .seeds import final_loss_histograms, loss_bands, prediction_spread
+from .sweeps import activation_curves, width_curves
+
+__all__ = [
+    "activation_curves",
+    "decision_boundaries",
+    "final_loss_histograms",
+    "loss_bands",
+    "loss_curves",
+    "prediction_spread",
+    "width_curves",
+]
