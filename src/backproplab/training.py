@@ -134,6 +134,8 @@ def fit(
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
     resume: str | os.PathLike | None = None,
+    validation: tuple[Any, Any] | None = None,
+    early_stopping: Any = None,
 ) -> History:
     """Train ``net`` in place by mini-batch gradient descent.
 
@@ -171,6 +173,14 @@ def fit(
         optimizer type, data, loss, batch size and shuffling. ``epochs`` counts
         the epochs already done, so a resumed run ends where the uninterrupted
         one would, with bit-identical parameters and history.
+    validation : (X_val, y_val), optional
+        Evaluated after every epoch in evaluation mode; the history gains
+        ``val_loss`` (and ``val_accuracy``), per run. See ``backproplab.early_stopping``.
+    early_stopping : EarlyStopping, dict or True, optional
+        Stop when the monitored metric (default ``val_loss``, or ``loss`` without
+        validation data) stops improving, and restore each run's best parameters.
+        A dict holds ``EarlyStopping``'s options (``patience``, ``min_delta``,
+        ``restore_best``, ``monitor``).
 
     Returns
     -------
@@ -199,6 +209,10 @@ def fit(
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+    if validation is not None or early_stopping is not None:
+        from .early_stopping import attach  # it builds on this module's Callback
+
+        callbacks = attach(net, loss_fn, validation, early_stopping, callbacks)
     checkpoint, resume = _checkpoint.check_paths(checkpoint, resume)
     if checkpoint_every is not None:
         checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every)
