@@ -47,6 +47,13 @@ def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (NumPy's too); a flag given as ``"no"`` or ``None`` is a mistake."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float if it is finite and > 0 (or >= 0)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

@@ -54,7 +54,7 @@ class Position:
     correct : ndarray or None
         Running count of correct predictions (classifiers): ``()`` or ``(R,)``.
     last_good : dict of ndarray
-        Parameters at the start of the epoch, restored if it diverges.
+        Parameters and buffers at the start of the epoch, restored if it diverges.
     """
 
     start: int
@@ -310,7 +310,7 @@ def resume(
 
 
 def _check_position(ckpt: Checkpoint, net: Network, n: int) -> None:
-    pos, params = ckpt.position, net.params
+    pos, params, buffers = ckpt.position, net.params, net.buffers
     assert pos is not None
     per_run = () if net.runs is None else (net.runs,)
     ok = (
@@ -318,8 +318,8 @@ def _check_position(ckpt: Checkpoint, net: Network, n: int) -> None:
         and (pos.order is None or np.array_equal(np.sort(pos.order), np.arange(n)))
         and np.shape(pos.loss_sum) == per_run
         and (pos.correct is None or np.shape(pos.correct) == per_run)
-        and set(pos.last_good) == set(params)
-        and all(pos.last_good[k].shape == p.shape for k, p in params.items())
+        and set(pos.last_good) == set(params) | set(buffers)
+        and all(pos.last_good[k].shape == p.shape for k, p in {**params, **buffers}.items())
     )
     if not ok:
         raise ModelFileError(f"{ckpt.path}: the saved position inside epoch {ckpt.epoch + 1} does not fit this run")

@@ -100,6 +100,9 @@ class Dense(Layer):
         shape = (self.fan_in, self.fan_out)
         if rng is None:
             rng = np.random.default_rng(0)
+        many = isinstance(rng, Sequence) and len(rng) > 0 and all(isinstance(g, np.random.Generator) for g in rng)
+        if not (isinstance(rng, np.random.Generator) or many):
+            raise TypeError(f"rng must be a numpy.random.Generator or a non-empty sequence of them, got {rng!r:.60}")
         if isinstance(rng, np.random.Generator):
             lead = () if runs is None else (check_positive_int("runs", runs),)
             W = initializer(rng, (*lead, *shape), self.fan_in, self.fan_out)  # (R, D_in, D_out)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import layers as _layers
-from ._checks import as_float_array, check_choice, check_dtype, check_positive_float, check_positive_int
+from ._checks import as_float_array, check_bool, check_choice, check_dtype, check_positive_float, check_positive_int
 from .layers import Dense, Layer
 from .losses import OUTPUTS, Loss, get_loss
 
@@ -168,6 +168,8 @@ def _seeds(seed: int | Sequence[int], runs: int | None) -> list[int] | int:
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         return int(seed) if runs is None else [int(seed) + r for r in range(runs)]
+    if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)):  # b"1" would be [49]
+        raise TypeError(f"seed must be a non-negative int or a sequence of them, got {seed!r}")
     seeds = list(seed)
     if not seeds or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in seeds):
         raise ValueError(f"seed must be a non-negative int or a non-empty sequence of them, got {seed!r}")
@@ -232,6 +234,7 @@ def mlp(
         runs = len(list(seed))
     check_choice("activation", activation, _layers.ACTIVATIONS)
     check_choice("output", output, OUTPUTS)
+    batch_norm = check_bool("batch_norm", batch_norm)
     if check_positive_float("dropout", dropout, allow_zero=True) >= 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     dt = check_dtype(dtype)

@@ -64,6 +64,8 @@ class Dropout(Layer):
             self.seed: int | list[int] = check_positive_int("seed", seed, minimum=0)
             self._rngs = [np.random.default_rng([self.seed, self.stream])]
         else:
+            if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)):  # b"1" would be [49]
+                raise TypeError(f"seed must be an int or a sequence of ints, got {seed!r}")
             self.seed = [check_positive_int(f"seed[{r}]", s, minimum=0) for r, s in enumerate(seed)]
             if not self.seed:
                 raise ValueError("seed must be an int or a non-empty sequence of ints, got an empty sequence")

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import checkpoint as _checkpoint
 from . import interrupt as _interrupt
-from ._checks import check_positive_int
+from ._checks import check_bool, check_positive_int
 from .errors import DivergenceError, TrainingInterrupted
 from .losses import Loss
 from .network import Network, check_data
@@ -205,6 +205,8 @@ def fit(
         raise TypeError(f"optimizer must be a backproplab Optimizer, got {type(optimizer).__name__}")
     epochs = check_positive_int("epochs", epochs)
     batch_size = check_positive_int("batch_size", batch_size)
+    seed = check_positive_int("seed", seed, minimum=0)  # None would make the run irreproducible
+    shuffle, progress = check_bool("shuffle", shuffle), check_bool("progress", progress)
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -251,7 +253,7 @@ def fit(
         signals = cleanup.enter_context(_interrupt.deferred_signals(enabled=checkpoint is not None))
         for epoch in range(state.epoch + 1, epochs + 1):
             if position is None:
-                last_good = net.copy_params()
+                last_good = _snapshot(net)
                 order = rng.permutation(n) if shuffle else None
                 first, total_loss, total_correct = 0, 0.0, 0
             else:  # resuming inside an epoch: its row order, running sums and starting point
@@ -276,7 +278,8 @@ def fit(
                     raise _interrupted(signals, checkpoint, epoch, done, n)
             epoch_loss = total_loss / n
             if net.runs is None and not np.isfinite(epoch_loss):
-                net.set_params(last_good)
+                for name, value in _state(net).items():
+                    value[...] = last_good[name]
                 raise _divergence(epoch_loss, epoch)
             metrics = {"loss": epoch_loss}
             if loss_fn.classifier:
@@ -320,7 +323,11 @@ class _FrozenRuns:
 
     def _hold_current(self) -> None:
         self.runs = np.array(sorted(self.history.diverged), dtype=np.intp)
-        self.values = {name: p[self.runs].copy() for name, p in self.net.params.items()} if self.runs.size else {}
+        self.values = {name: p[self.runs].copy() for name, p in self._per_run().items()} if self.runs.size else {}
+
+    def _per_run(self) -> dict[str, np.ndarray]:
+        """Parameters and buffers (batch norm's running statistics) that carry the runs axis."""
+        return {name: a for name, a in _state(self.net).items() if a.ndim == 3 and a.shape[0] == self.net.runs}
 
     def __bool__(self) -> bool:
         return bool(self.runs.size)
@@ -331,8 +338,8 @@ class _FrozenRuns:
         return self.runs.size == self.net.runs
 
     def hold(self) -> None:
-        """Put the frozen runs' parameters back after an update."""
-        for name, p in self.net.params.items():
+        """Put the frozen runs' parameters (and buffers) back after an update."""
+        for name, p in self._per_run().items():
             p[self.runs] = self.values[name]
 
     def check(self, epoch: int, metrics: dict[str, Any], last_good: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -341,7 +348,7 @@ class _FrozenRuns:
         bad[self.runs] = False
         new = np.flatnonzero(bad)
         if new.size:
-            for name, p in self.net.params.items():
+            for name, p in self._per_run().items():
                 p[new] = last_good[name][new]
             self.history.diverged.update((int(r), epoch) for r in new)
             self._hold_current()
@@ -352,6 +359,16 @@ class _FrozenRuns:
             masked[name] = np.array(value, dtype=np.float64)
             masked[name][self.runs] = np.nan
         return masked
+
+
+def _state(net: Network) -> dict[str, np.ndarray]:
+    """The network's own parameter and buffer arrays, by name (buffers: batch norm's running statistics)."""
+    return {**net.params, **net.buffers}
+
+
+def _snapshot(net: Network) -> dict[str, np.ndarray]:
+    """A copy of the parameters and buffers: the last finite state a diverging epoch is rolled back to."""
+    return {name: value.copy() for name, value in _state(net).items()}
 
 
 def _diverged_summary(history: History) -> str:
