@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import json
 import math
 import tomllib
 import types
@@ -264,12 +263,13 @@ def _scalar(value: Any, tp: type, meta: Mapping[str, Any], where: str) -> Any:
 def _range(tp: type, meta: Mapping[str, Any]) -> str:
     lo, hi, exclusive = meta.get("minimum"), meta.get("maximum"), meta.get("exclusive")
     text = "an integer" if tp is int else "a number"
+    lo, hi = (None if v is None else (f"{int(v)}" if tp is int else f"{v:g}") for v in (lo, hi))
     if lo is not None and hi is not None and not exclusive:
-        return f"{text} from {lo:g} to {hi:g}"
+        return f"{text} from {lo} to {hi}"
     if lo is not None:
-        text += f" {'>' if exclusive else '>='} {lo:g}"
+        text += f" {'>' if exclusive else '>='} {lo}"
     if hi is not None:
-        text += f" <= {hi:g}"
+        text += f" <= {hi}"
     return text
 
 
@@ -355,11 +355,16 @@ def to_toml(config: ExperimentConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+# TOML basic strings: backslash, quote and control characters (U+0000-U+001F, U+007F) must be escaped.
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)  # repr round-trips floats exactly
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+        return '"' + "".join(_ESCAPES.get(c, c if c.isprintable() or c == " " else f"\\U{ord(c):08x}")
+                             for c in value) + '"'
     return "[" + ", ".join(_toml_value(v) for v in value) + "]"

@@ -220,10 +220,11 @@ def markdown(result: ReproduceResult, figures: Sequence[str] = (), command: str 
     if "seeds_summary" in by_name:
         out += ["## How much can one seed tell?", "",
                 f"The same experiments trained from {result.seeds} seeds at once (the runs axis). Run 0 of each "
-                f"batch is the chosen seed {result.seed}: "
-                + ", ".join(f"{i.config.title} {'identical' if i.matches_run0 else 'DIFFERENT'}"
-                            for i in result.functions if i.stats is not None) + ".", ""]
+                f"batch starts from the chosen seed {result.seed}'s weights; its final predictions differ from "
+                f"the single run's by at most {max(i.run0_difference for i in result.functions if i.stats):.1e} "
+                "(batched and single matrix products may round differently in the last bit).", ""]
         table("seeds_summary")
+        out += [_seed_sentence(item) for item in result.functions if item.stats is not None] + [""]
         for item in result.functions:
             table(f"seeds_{item.config.name}")
         out += ["The report's percentile is the share of seeds whose prediction lies below the report's value: "
@@ -240,15 +241,54 @@ def markdown(result: ReproduceResult, figures: Sequence[str] = (), command: str 
                 f"One run of {int(sweep.epochs[-1])} epochs per width; with full-batch gradient descent the "
                 "network after e epochs of it is the network of an e-epoch run.", ""]
         table("beyond_xor_width")
+        out += [_width_sentence(result), ""]
         figure("width")
     if result.activations is not None:
         out += ["*What do tanh and ReLU hidden layers change against sigmoid?* Same initialisation, learning "
                 "rate, batch and epochs; only the hidden activation changes (the output stays sigmoid). "
                 "Confidence is the mean probability given to the right answer (0.5: a coin toss).", ""]
         table("beyond_activations")
+        out += [_activation_sentence(sweep) for sweep in [result.activations]] + [""]
         figure("activations")
 
     seconds = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     if seconds:
         out += ["---", "", f"Compute time: {seconds}.", ""]
     return "\n".join(out)
+
+
+# --- sentences quoting the numbers ----------------------------------------------------------
+def _seed_sentence(item: FunctionResult) -> str:
+    s = item.stats
+    assert s is not None
+    text = f"- {item.config.title}: learned by {s.share_learned:.1%} of {s.seeds.size} seeds"
+    if s.reference_percentile is not None and item.config.reference.predicted is not None:
+        i = int(np.argmax(np.abs(s.reference_percentile - 50)))
+        text += (f"; the report's least typical value is {item.config.reference.predicted[i]:.4f} for input "
+                 f"{_inputs(item)[i]}, at the {s.reference_percentile[i]:.1f}th percentile of our seeds")
+    return text + "."
+
+
+def _width_sentence(result: ReproduceResult) -> str:
+    sweep = result.width
+    assert sweep is not None
+    xor = next(item for item in result.functions if item.config.name == "xor")
+    budget, last = xor.config.training.epochs, int(sweep.epochs[-1])
+    parts = []
+    for i, width in enumerate(sweep.widths):
+        at = sweep.share_at(budget)[i] if budget in sweep.epochs else None
+        parts.append(f"2-{width}-1 " + (f"{at:.0%} -> " if at is not None else "") + f"{sweep.share[i, -1]:.0%}")
+    return (f"Share of seeds that learned XOR after {budget} epochs (the report's) -> after {last}: "
+            + ", ".join(parts) + ".")
+
+
+def _activation_sentence(sweep: Any) -> str:
+    lines = []
+    for i, name in enumerate(sweep.functions):
+        cells = []
+        for j, activation in enumerate(sweep.activations):
+            epochs = sweep.epochs_to_threshold[i, j]
+            speed = f"{epochs:.0f} epochs" if np.isfinite(epochs) else "not within the budget"
+            cells.append(f"{activation} {speed} (confidence {sweep.confidence_band[i, j, 1]:.3f})")
+        lines.append(f"- {name.upper()}, median epochs to loss < {sweep.threshold:g}: " + "; ".join(cells) + ".")
+    return "\n".join(lines)

@@ -80,6 +80,7 @@ class SeedStats:
     predictions : ndarray, ``(R, B)``
         Final predicted probability of every run on every row.
     final_loss : ndarray, ``(R,)``
+        Loss of each run's final parameters on the training rows.
     learned : ndarray of bool, ``(R,)``
     loss_band : ndarray, ``(epochs, 3)``
         5 %, median and 95 % of the training loss at every epoch.
@@ -116,7 +117,7 @@ def seed_stats(trained: Trained) -> SeedStats:
     return SeedStats(
         seeds=trained.seed + np.arange(trained.net.runs),
         predictions=p,
-        final_loss=loss[-1],
+        final_loss=np.asarray(trained.final_loss()),  # of the final parameters, like the predictions
         learned=learned(p, trained.y),
         loss_band=band(loss, axis=1),
         prediction_band=band(p, axis=0),

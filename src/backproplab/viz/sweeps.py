@@ -15,7 +15,7 @@ def width_curves(sweep: WidthSweep, report_epochs: int | None = None) -> Figure:
     ax = fig.subplots()
     for i, width in enumerate(sweep.widths):
         ax.plot(sweep.epochs, 100 * sweep.share[i], lw=2, color=f"C{i}", label=f"2-{width}-1")
-    if report_epochs is not None:
+    if report_epochs is not None and report_epochs <= sweep.epochs[-1]:
         ax.axvline(report_epochs, color="gray", ls="--", lw=1)
         ax.text(report_epochs, 99, "the report's epochs ", color="gray", ha="right", va="top")
     ax.set_xlabel("epoch")
