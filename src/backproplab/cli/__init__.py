@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from .. import __version__
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("reproduce", "train", "gradcheck")
+COMMANDS: tuple[str, ...] = ("reproduce", "train", "gradcheck", "explore", "playground")
 
 
 def build_parser() -> argparse.ArgumentParser:

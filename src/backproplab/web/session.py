@@ -1,0 +1,211 @@
+"""One playground training session: settings, data, network, and its frames as JSON.
+
+Kept apart from the server so it can be tested, and reasoned about, without
+one: the server only decides *when* to call ``advance`` and whom to send the
+frames to. Training is the engine's own ``fit``, a few epochs at a time, with
+one optimizer object carried across calls (so its momentum and moments persist).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import data as _data
+from ..gradcheck import gradcheck
+from ..layers import ACTIVATIONS
+from ..network import check_data, mlp
+from ..optim import OPTIMIZERS, get_optimizer
+from ..recording import FrameProbe, health_flags, run_params, single_run_copy
+from ..training import fit
+from .explorer import pack, quantize
+
+#: Logic functions (four rows, the report's data).
+LOGIC = tuple(_data.GATES)
+#: 2-D toy sets of 200 noisy points, two classes (``toy_data``).
+TOY = tuple(_data.TOY)
+DATASETS = (*LOGIC, *TOY)
+OPTIMIZER_NAMES = (*OPTIMIZERS, "momentum", "nesterov")
+MAX_HIDDEN_LAYERS, MAX_UNITS = 4, 64
+MAX_EPOCHS = 100_000
+
+
+def toy_data(name: str, n: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D two-class toy set from ``backproplab.data``: ``X (n, 2)``, ``y (n,)`` in {0, 1}."""
+    maker = _data.TOY[name]
+    options = {k: 2 for k in ("n_classes", "centers") if k in inspect.signature(maker).parameters}
+    X, y = maker(n_samples=n, seed=seed, **options)  # the playground's output is one sigmoid unit
+    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+@dataclass
+class Settings:
+    """What the page lets one choose; ``parse_settings`` validates a request into one."""
+
+    dataset: str = "xor"
+    hidden: list[int] = field(default_factory=lambda: [4])  # units per hidden layer
+    activation: str = "tanh"
+    optimizer: str = "sgd"
+    lr: float = 0.5
+    batch_size: int = 4
+    seed: int = 0
+
+
+def parse_settings(raw: Any) -> Settings:
+    """Validate the page's request; raise ``ValueError`` naming the field and the value."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"settings must be a JSON object, got {type(raw).__name__}")
+    known = set(Settings.__dataclass_fields__)
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    s = Settings(**{**asdict(Settings()), **raw})
+    if s.dataset not in DATASETS:
+        raise ValueError(f"data set must be one of {', '.join(DATASETS)}; got {s.dataset!r}")
+    s.hidden = _parse_hidden(s.hidden)
+    if s.activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {s.activation!r}")
+    if s.optimizer not in OPTIMIZER_NAMES:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZER_NAMES)}; got {s.optimizer!r}")
+    s.lr = _number("learning rate", s.lr)
+    if not 0 < s.lr <= 10:
+        raise ValueError(f"learning rate must be > 0 and <= 10, got {s.lr}")
+    s.batch_size = _integer("batch size", s.batch_size, 1, 10_000)
+    s.seed = _integer("seed", s.seed, 0, 2**31 - 1)
+    return s
+
+
+def _number(name: str, value: Any) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return x
+
+
+def _integer(name: str, value: Any, lo: int, hi: int) -> int:
+    x = _number(name, value)
+    if x != int(x) or not lo <= x <= hi:
+        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
+    return int(x)
+
+
+def _parse_hidden(value: Any) -> list[int]:
+    parts = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(parts, (list, tuple)):
+        raise ValueError(f"hidden layers must be sizes like '8' or '8, 8', got {value!r}")
+    if len(parts) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(parts)}")
+    sizes = []
+    for part in parts:
+        try:
+            units = int(part)
+        except (TypeError, ValueError):
+            raise ValueError(f"hidden layer sizes must be whole numbers, got {part!r} in {value!r}") from None
+        if not 1 <= units <= MAX_UNITS or str(units) != str(part).strip():
+            raise ValueError(f"each hidden layer needs 1 to {MAX_UNITS} units, got {part!r}")
+        sizes.append(units)
+    return sizes
+
+
+class Session:
+    """A network being trained on one data set, and the frames the page draws."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = s = settings or Settings()
+        if s.dataset in LOGIC:
+            X, y = _data.logic_table(s.dataset)
+        else:
+            X, y = toy_data(s.dataset, seed=s.seed)
+        self.X, self.y = X, y
+        self.net = mlp([2, *s.hidden, 1], activation=s.activation, seed=s.seed)
+        self.optimizer = get_optimizer(s.optimizer, s.lr)
+        X, Y, self.loss = check_data(self.net, X, y)
+        self.probe = FrameProbe(single_run_copy(self.net), X, Y, self.loss, n_probes=8, grid=32)
+        self.epoch = 0
+        self.losses: list[float] = []
+        self._previous: dict[str, np.ndarray] | None = None
+
+    def advance(self, epochs: int) -> None:
+        """Train ``epochs`` more epochs (stops at ``MAX_EPOCHS``); raises ``DivergenceError`` if the loss blows up."""
+        epochs = min(epochs, MAX_EPOCHS - self.epoch)
+        if epochs <= 0:
+            return
+        s = self.settings
+        for n in (epochs - 1, 1):  # the last epoch alone, so the frame can show one epoch's update ratio
+            if n == 0:
+                continue
+            if n == 1:
+                self._previous = run_params(self.net, None)
+            # A fresh shuffling seed per call, derived from the epoch: the same settings replay the same run.
+            history = fit(self.net, self.X, self.y, optimizer=self.optimizer, epochs=n, batch_size=s.batch_size,
+                          seed=s.seed * 1_000_003 + self.epoch, progress=False)
+            self.losses.extend(float(v) for v in history.loss)
+            self.epoch += n
+
+    @property
+    def done(self) -> bool:
+        return self.epoch >= MAX_EPOCHS
+
+    def frame(self) -> dict[str, Any]:
+        """What the page redraws after each advance (JSON-ready)."""
+        f = self.probe.measure(run_params(self.net, None), self._previous)
+        flags = health_flags(f["grad_norm"][None], f["update_ratio"][None])[0]
+        dense = self.probe.dense
+        return {
+            "epoch": self.epoch,
+            "loss": self.losses[-1] if self.losses else f["loss"],
+            "weights": [f["params"][f"{i}.W"].ravel().tolist() for i in dense],
+            "grad_norm": f["grad_norm"].tolist(),
+            "update_ratio": [None if math.isnan(v) else float(v) for v in f["update_ratio"]],
+            "health": [None if math.isnan(v) else float(v) for v in f["health"]],
+            "flags": flags.tolist(),
+            "activations": [a.tolist() for a in f["a"]],
+            "outputs": f["a"][-1][:, 0].tolist(),
+            "grid": pack(quantize(f["grid"]), "u1"),
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a (re)opened page needs: settings, data, the loss so far and the current frame."""
+        return {
+            "settings": asdict(self.settings),
+            "sizes": [2, *self.settings.hidden, 1],
+            "kinds": self.probe.activation_kinds(),
+            "extent": list(self.probe.extent),
+            "points": self.X.tolist(),
+            "labels": self.y.astype(int).tolist(),
+            "probe_x": self.probe.probe_x.tolist(),
+            "probe_y": self.probe.probe_y[:, 0].tolist(),
+            "losses": self.losses,
+            "frame": self.frame(),
+            "max_epochs": MAX_EPOCHS,
+        }
+
+    def check_gradients(self) -> dict[str, Any]:
+        """``gradcheck`` of the current network on (up to 64 rows of) the data."""
+        rows = np.linspace(0, len(self.X) - 1, min(len(self.X), 64)).round().astype(int)
+        result = gradcheck(self.net, self.X[rows], self.y[rows], max_checks=25, seed=self.epoch)
+        return {
+            "passed": bool(result.passed),
+            "max_error": result.max_error,
+            "threshold": result.threshold,
+            "errors": result.errors,
+            "checked": result.checked,
+            "epoch": self.epoch,
+            "text": str(result),
+        }
+
+
+def choices() -> dict[str, list[str]]:
+    """The options the page's menus offer."""
+    return {
+        "dataset": list(DATASETS),
+        "activation": list(ACTIVATIONS),
+        "optimizer": list(OPTIMIZER_NAMES),
+    }

@@ -1,0 +1,195 @@
+// The explorer: replays a recorded run embedded in the page as JSON (see backproplab/web/explorer.py).
+import { createChart, createNetworkView, decode, drawBoundary, fmt, healthNotes, LAYER_COLORS } from "./common.js";
+
+const payload = JSON.parse(document.getElementById("bp-data").textContent);
+if (payload.version !== 1) throw new Error(`explorer data version ${payload.version} is not supported`);
+const meta = payload.meta;
+const epochs = payload.epochs;
+const A = Object.fromEntries(Object.entries(payload.arrays).map(([k, v]) => [k, decode(v)]));
+const F = epochs.length;
+const sizes = meta.sizes;
+const L = sizes.length - 1;  // Dense layers
+const layerNames = Array.from({ length: L }, (_, l) => (l === L - 1 ? "output" : `hidden ${l + 1}`));
+const kinds = meta.activations.map((k) => k.replace("output:", ""));
+
+// The slice of frame f of an array whose first axis is the frame axis.
+function frame(name, f) {
+  const { shape, data } = A[name];
+  const size = data.length / shape[0];
+  return data.subarray(f * size, (f + 1) * size);
+}
+
+const weightNames = meta.dense.map((i) => `p:${i}.W`);
+const maxAbs = weightNames.map((n) => A[n].data.reduce((m, w) => Math.max(m, Math.abs(w)), 0));
+const P = A.probe_x.shape[0], D = A.probe_x.shape[1], K = A.probe_y.shape[1];
+
+// --- summary and controls -------------------------------------------------------------
+const runText = meta.runs ? `, run ${meta.run} of ${meta.runs}` : "";
+document.getElementById("summary").textContent =
+  `network ${sizes.join("–")}, ${[...new Set(kinds.slice(0, -1))].join("/") || "no hidden"} hidden units, ${meta.output} output, ` +
+  `${meta.loss.replaceAll("_", " ")} loss, ${meta.optimizer}, ${meta.epochs} epochs${runText}; ${F} frames, one every ${meta.every} epochs.`;
+
+const slider = document.getElementById("epoch");
+slider.max = F - 1;
+const label = document.getElementById("epoch-label");
+const probeSelect = document.getElementById("probe");
+const probeX = A.probe_x.data, probeY = A.probe_y.data;
+for (let p = 0; p < P; p++) {
+  const x = Array.from(probeX.subarray(p * D, (p + 1) * D)).slice(0, 4).map(fmt).join(", ");
+  probeSelect.add(new Option(`(${x}${D > 4 ? ", …" : ""})`, p));
+}
+
+// --- panels ---------------------------------------------------------------------------
+const tooltip = document.getElementById("tooltip");
+let hovered = null;
+const netView = createNetworkView(document.getElementById("network"), sizes, (l, u, event) => {
+  hovered = l === null ? null : { l, u, target: event.target };
+  showTooltip();
+});
+const lossChart = createChart(document.getElementById("loss"), { logY: true, yLabel: "training loss" });
+const history = A.loss_history.data;
+lossChart.setSeries([{ name: "loss", xs: Array.from(history, (_, i) => i + 1), ys: history, color: "#333" }]);
+const gradChart = createChart(document.getElementById("gradflow"), { logY: true, yLabel: "‖∂L/∂W‖" });
+gradChart.setSeries(layerNames.map((name, l) => ({
+  name, xs: epochs, ys: Array.from({ length: F }, (_, f) => frame("grad_norm", f)[l]), color: LAYER_COLORS[l % LAYER_COLORS.length],
+})));
+
+const hasGrid = Boolean(A.grid);
+if (!hasGrid) document.getElementById("boundary-panel").hidden = true;
+const points = [];
+if (hasGrid) {
+  const X = A.X.data, Y = A.y.data, Ky = A.y.shape[1];
+  for (let i = 0; i < A.X.shape[0]; i++) {
+    const y = Y.subarray(i * Ky, (i + 1) * Ky);
+    points.push({ x: X[2 * i], y: X[2 * i + 1], label: Ky === 1 ? (y[0] > 0.5 ? 1 : 0) : y.indexOf(Math.max(...y)) });
+  }
+}
+// Probe p is training row probeIndex[p] when it is among the drawn points: find it by value.
+function pointIndexOf(p) {
+  return points.findIndex((q) => q.x === probeX[p * D] && q.y === probeX[p * D + 1]);
+}
+
+function unitValues(f, p, l, u) {
+  // Values of unit u of Dense layer l (0-based) for probe p at frame f.
+  const n = sizes[l + 1];
+  return ["z", "a", "delta"].map((key) => frame(`${key}:${l}`, f)[p * n + u]);
+}
+
+function fillOf(value, kind) {
+  if (kind === "sigmoid" || kind === "softmax") return 2 * value - 1;
+  if (kind === "tanh") return value;
+  return Math.tanh(value);
+}
+
+function showTooltip() {
+  if (!hovered) { tooltip.hidden = true; return; }
+  const f = Number(slider.value), p = Number(probeSelect.value);
+  const { l, u, target } = hovered;
+  let html;
+  if (l === 0) {
+    html = `<b>input ${u + 1}</b><br>x = ${fmt(probeX[p * D + u])}`;
+  } else {
+    const [z, a, d] = unitValues(f, p, l - 1, u);
+    html = `<b>${layerNames[l - 1]}, unit ${u + 1}</b> (${kinds[l - 1]})<br>pre-activation z = ${fmt(z)}<br>` +
+      `activation a = ${fmt(a)}<br>delta δ = ∂L/∂z = ${fmt(d)}`;
+  }
+  tooltip.innerHTML = html + `<br><span class="muted">input ${probeSelect.options[p].text}, epoch ${epochs[f]}</span>`;
+  const box = target.getBoundingClientRect(), panel = tooltip.parentElement.getBoundingClientRect();
+  tooltip.style.left = `${box.right - panel.left + 8}px`;
+  tooltip.style.top = `${box.top - panel.top - 8}px`;
+  tooltip.hidden = false;
+}
+
+function renderHealth(f) {
+  const g = frame("grad_norm", f), r = frame("update_ratio", f), h = frame("health", f), flags = frame("health_flags", f);
+  const rows = [`<tr><th>layer</th><th>‖∂L/∂W‖</th><th>update / weight</th><th>saturated or dead</th><th>gradient</th></tr>`];
+  const layers = [];
+  for (let l = 0; l < L; l++) {
+    const verdict = ["flows", "vanishing", "exploding"][flags[l]];
+    const share = Number.isFinite(h[l]) ? `${(100 * h[l]).toFixed(0)} % ${kinds[l] === "relu" ? "dead" : "saturated"}` : "–";
+    rows.push(`<tr><td>${layerNames[l]} (${kinds[l]})</td><td>${fmt(g[l])}</td><td>${fmt(r[l])}</td><td>${share}</td>` +
+      `<td class="${flags[l] ? "bad" : "ok"}">${verdict}</td></tr>`);
+    layers.push({ name: layerNames[l], flag: flags[l], grad: g[l], share: h[l], kind: kinds[l] });
+  }
+  const notes = healthNotes(layers);
+  document.getElementById("health").innerHTML = rows.join("");
+  document.getElementById("notes").innerHTML = notes.length
+    ? notes.map((n) => `<p class="warn">${n}</p>`).join("")
+    : `<p>Gradients reach every layer: no layer's gradient is a thousand times weaker or stronger than another's.</p>`;
+}
+
+function renderPredictions(f) {
+  const out = frame(`a:${L - 1}`, f), Ko = sizes[L];
+  const head = Array.from({ length: Math.min(D, 4) }, (_, i) => `<th>x${i + 1}</th>`).join("");
+  const rows = [`<tr>${head}<th>target</th><th>predicted</th><th></th></tr>`];
+  for (let p = 0; p < P; p++) {
+    const x = Array.from(probeX.subarray(p * D, p * D + Math.min(D, 4))).map((v) => `<td>${fmt(v)}</td>`).join("");
+    const y = probeY.subarray(p * K, (p + 1) * K), o = out.subarray(p * Ko, (p + 1) * Ko);
+    let target, predicted, ok;
+    if (Ko === 1) {
+      target = fmt(y[0]); predicted = o[0].toFixed(4);
+      ok = meta.output === "sigmoid" ? (o[0] >= 0.5) === (y[0] > 0.5) : null;
+    } else {
+      const t = y.indexOf(Math.max(...y)), c = o.indexOf(Math.max(...o));
+      target = `class ${t}`; predicted = `class ${c} (${o[c].toFixed(3)})`; ok = t === c;
+    }
+    const mark = ok === null ? "" : ok ? `<td class="ok">✓</td>` : `<td class="bad">✗</td>`;
+    rows.push(`<tr>${x}<td>${target}</td><td>${predicted}</td>${mark}</tr>`);
+  }
+  document.getElementById("predictions").innerHTML = rows.join("");
+}
+
+function render(f) {
+  f = Math.max(0, Math.min(F - 1, f));
+  slider.value = f;
+  const p = Number(probeSelect.value);
+  label.textContent = `epoch ${epochs[f]} / ${meta.epochs}`;
+  const weights = weightNames.map((n) => frame(n, f));
+  const fills = [Array.from(probeX.subarray(p * D, (p + 1) * D), (x) => Math.tanh(x))];
+  for (let l = 0; l < L; l++) {
+    const n = sizes[l + 1], a = frame(`a:${l}`, f);
+    fills.push(Array.from({ length: n }, (_, u) => fillOf(a[p * n + u], kinds[l])));
+  }
+  netView.update(weights, maxAbs, fills);
+  if (hasGrid) {
+    const [, G, , Kg] = A.grid.shape;
+    drawBoundary(document.getElementById("boundary"), frame("grid", f), G, Kg, meta.extent, points, pointIndexOf(p));
+  }
+  lossChart.setMarker(Math.max(epochs[f], 1));
+  gradChart.setMarker(epochs[f]);
+  renderHealth(f);
+  renderPredictions(f);
+  showTooltip();
+  document.body.dataset.frame = f;
+}
+
+// --- playback -------------------------------------------------------------------------
+let timer = null;
+const playButton = document.getElementById("play");
+function pause() {
+  clearInterval(timer); timer = null; playButton.textContent = "▶ play";
+}
+function play() {
+  if (Number(slider.value) >= F - 1) render(0);
+  playButton.textContent = "❚❚ pause";
+  timer = setInterval(() => {
+    const f = Number(slider.value) + 1;
+    render(f);
+    if (f >= F - 1) pause();
+  }, 60);
+}
+playButton.addEventListener("click", () => (timer ? pause() : play()));
+document.getElementById("step-back").addEventListener("click", () => { pause(); render(Number(slider.value) - 1); });
+document.getElementById("step-fwd").addEventListener("click", () => { pause(); render(Number(slider.value) + 1); });
+slider.addEventListener("input", () => render(Number(slider.value)));
+probeSelect.addEventListener("change", () => render(Number(slider.value)));
+document.addEventListener("keydown", (e) => {
+  if (["SELECT", "INPUT", "BUTTON"].includes(e.target.tagName)) return;
+  if (e.key === "ArrowRight") { pause(); render(Number(slider.value) + 1); e.preventDefault(); }
+  if (e.key === "ArrowLeft") { pause(); render(Number(slider.value) - 1); e.preventDefault(); }
+  if (e.key === " ") { timer ? pause() : play(); e.preventDefault(); }
+});
+
+render(F - 1);
+window.bpRenderedAt = performance.now();
+document.body.dataset.ready = "1";
