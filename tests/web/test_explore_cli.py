@@ -41,6 +41,14 @@ def test_the_explorer_shows_the_run_in_the_directory(run_dir):
         assert np.array_equal(recording.arrays[f"p:{name}"][-1], p)
 
 
+def test_explore_a_many_runs_dir(tmp_path):
+    out = tmp_path / "many"
+    assert main(["train", "xor", "--epochs", "100", "--runs", "5", "--seed", "2", "--out", str(out), "--quiet"]) == 0
+    assert main(["explore", str(out), "--quiet"]) == 0
+    page = (out / "explorer.html").read_text(encoding="utf-8")
+    assert "seed 2 (run 0 of 5)" in page
+
+
 def test_explore_refuses_a_run_dir_whose_model_differs(tmp_path, run_dir):
     other = tmp_path / "xor"
     assert main(["train", "xor", "--epochs", "300", "--seed", "3", "--out", str(other), "--quiet"]) == 0
@@ -84,3 +92,18 @@ def test_playground_refuses_bad_ports_and_busy_addresses(capsys):
         port = busy.getsockname()[1]
         assert main(["playground", "--port", str(port), "--no-browser"]) == 1
     assert "try another --port" in capsys.readouterr().err
+
+
+def test_reproduce_writes_an_explorer_per_run_and_explore_rewrites_it_identically(tmp_path):
+    out = tmp_path / "report"
+    assert main(["reproduce", "--seeds", "0", "--sweep-seeds", "0", "--out", str(out), "--quiet"]) == 0
+    pages = {name: (out / name / "explorer.html").read_text(encoding="utf-8") for name in ("and", "or", "xor")}
+    assert "XOR — 2-8-1 sigmoid, SGD lr 0.1, 2000 epochs, seed 0" in pages["xor"]
+    for name in pages:
+        (out / name / "explorer.html").unlink()
+    assert main(["explore", str(out), "--quiet"]) == 0
+    for name, page in pages.items():
+        assert (out / name / "explorer.html").read_text(encoding="utf-8") == page, name
+    bare = tmp_path / "bare"
+    assert main(["reproduce", "--seeds", "0", "--sweep-seeds", "0", "--no-explorer", "--out", str(bare), "-q"]) == 0
+    assert (bare / "xor" / "model.npz").is_file() and not (bare / "xor" / "explorer.html").exists()

@@ -52,6 +52,8 @@ def add_parser(sub: Any) -> None:
                         help="seeds per cell of the sweeps beyond the report (default: 300; 0 skips them)")
     parser.add_argument("--sweep-epochs", type=int, default=4000, metavar="E",
                         help="epochs of the hidden-width sweep for XOR (default: 4000)")
+    parser.add_argument("--no-explorer", action="store_true",
+                        help="skip and/, or/, xor/explorer.html: the interactive page of each chosen-seed run")
     add_output_flags(parser, json_flag=False)
     parser.set_defaults(func=run)
 
@@ -77,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     status("writing tables, figures and report.md")
     with RunDir(out, command=command_line(args)) as run_dir:
         for writer in WRITERS:
-            writer(result, run_dir)
+            if not (args.no_explorer and writer is write_explorers):
+                writer(result, run_dir)
     from ..report import tables
 
     for table in tables(result):
@@ -154,6 +157,18 @@ def write_report(result: ReproduceResult, run_dir: RunDir) -> None:
     run_dir.write_text("report.md", markdown(result, drawn, command=run_dir.command))
 
 
+def write_explorers(result: ReproduceResult, run_dir: RunDir) -> None:
+    """``<fn>/explorer.html``: the chosen-seed run replayed (``backproplab.web.runs``: re-trained with a recorder)."""
+    from ..web import explorer_html
+    from ..web.runs import RunMismatchError, record_config, same_params
+
+    for item in result.functions:
+        recording, trained = record_config(item.config.replace("training", seed=item.chosen.seed))
+        if not same_params(trained.net.params, item.chosen.net.params):  # determinism broke: show nothing false
+            raise RunMismatchError(f"re-training {item.config.name} with a recorder did not give the chosen network")
+        run_dir.write_text(f"{item.config.name}/explorer.html", explorer_html(recording))
+
+
 #: Called in order with ``(result, run_dir)``; the report comes last so it can link what the others wrote.
 WRITERS: list[Callable[[ReproduceResult, RunDir], None]] = [write_experiments, write_tables, write_figures,
-                                                            write_report]
+                                                            write_explorers, write_report]

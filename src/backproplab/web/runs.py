@@ -44,13 +44,20 @@ def describe(config: ExperimentConfig, seed: int) -> str:
 def record_config(
     config: ExperimentConfig, seed: int | None = None, max_frames: int = 200
 ) -> tuple[Recording, Trained]:
-    """Train run ``seed`` (default: the config's) of ``config`` with a recorder; return the recording and the run."""
+    """Train ``config`` as ``backproplab train`` does, recording its first run (seed ``seed``, default the config's).
+
+    With ``training.runs = R`` all ``R`` runs are trained again, stacked, exactly as
+    they were: run 0 of a stack can differ from the same seed trained alone in the
+    last bit, and the explorer must show the run the directory holds.
+    """
     from ..experiments.build import load_data
 
     seed = config.training.seed if seed is None else seed
     X, y = load_data(config)
-    recorder = Recorder(X, y, max_frames=max_frames, title=describe(config, seed))
-    trained = train(config, seed=seed, runs=1, callbacks=[recorder])
+    runs = config.training.runs
+    title = describe(config, seed) + (f" (run 0 of {runs})" if runs > 1 else "")
+    recorder = Recorder(X, y, max_frames=max_frames, title=title)
+    trained = train(config, seed=seed, callbacks=[recorder])
     assert recorder.recording is not None  # filled by on_fit_end
     return recorder.recording, trained
 
@@ -90,8 +97,7 @@ def explore_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None
     model = run_dir / "model.npz"
     if model.is_file():
         saved = load_model(model)
-        params = {k: (v[0] if saved.runs else v) for k, v in saved.params.items()}  # run 0 is the config's seed
-        if not same_params(params, trained.net.params):
+        if not same_params(saved.params, trained.net.params):
             raise RunMismatchError(
                 f"re-training {run_dir / 'config.toml'} did not give the network in {model} (another machine, "
                 "NumPy or backproplab version?); the explorer would show a different run, so none was written"
