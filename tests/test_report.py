@@ -71,3 +71,6 @@ def test_markdown_without_seeds_has_no_seed_sections() -> None:
     text = report.markdown(bare)
     assert "Table 1 - XOR" in text
     assert "How much can one seed tell" not in text and "Beyond the report" not in text
+    item = bare.functions[0]
+    ok = bool(np.all((item.predictions > 0.5) == (item.chosen.y > 0.5)))
+    assert f"With seed 0: XOR {'learned' if ok else 'NOT learned'}." in text

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .experiments.reproduce import FunctionResult, ReproduceResult
+from .experiments.stats import learned
 
 #: Figures of the report: key -> (file under the run directory, caption).
 FIGURES: dict[str, tuple[str, str]] = {
@@ -87,6 +88,10 @@ def _inputs(item: FunctionResult) -> list[str]:
     return [" ".join(str(int(v)) for v in row) for row in item.chosen.X]
 
 
+def _chosen_learned(item: FunctionResult) -> bool:
+    return bool(learned(item.predictions, item.chosen.y))
+
+
 def _shape(item: FunctionResult) -> str:
     return "-".join(map(str, (item.chosen.X.shape[1], *item.config.model.hidden, 1)))
 
@@ -123,7 +128,7 @@ def seeds_summary_table(result: ReproduceResult) -> Table:
         if s is None:
             continue
         lo, med, hi = np.percentile(s.final_loss, (5, 50, 95))
-        rows.append([item.config.title, int(s.seeds.size), s.share_learned, bool(s.learned[0]),
+        rows.append([item.config.title, int(s.seeds.size), s.share_learned, _chosen_learned(item),
                      float(med), float(lo), float(hi)])
     return Table("seeds_summary", f"Many seeds: {result.seeds} per function (seeds {result.seed}.."
                  f"{result.seed + result.seeds - 1}); learned = all four outputs on the right side of 0.5",
@@ -210,7 +215,7 @@ def markdown(result: ReproduceResult, figures: Sequence[str] = (), command: str 
             "table).", "", "## The report's experiments", ""]
     for i, item in enumerate(result.functions):
         table(f"table{i + 1}_{item.config.name}")
-    verdicts = ", ".join(f"{i.config.title} {'learned' if i.stats is None or i.stats.learned[0] else 'NOT learned'}"
+    verdicts = ", ".join(f"{i.config.title} {'learned' if _chosen_learned(i) else 'NOT learned'}"
                          for i in result.functions)
     out += [f"With seed {result.seed}: {verdicts}.", ""]
     table("gradcheck")
