@@ -5,7 +5,8 @@ Routes (nothing else is served):
 - ``GET /`` the page; ``GET /static/{name}`` its script and stylesheet (a fixed list);
 - ``GET /api/state`` a snapshot: settings, data, losses so far, the current frame;
 - ``GET /api/events`` Server-Sent Events: a ``snapshot`` on connect, then a ``frame``
-  after every advance (a reopened page therefore resumes where training stands);
+  after every advance and a ``status`` after every control (a reopened page
+  therefore resumes where training stands);
 - ``POST /api/settings`` rebuild the session from new settings (400 with a message if bad);
 - ``POST /api/control`` ``{"action": "play" | "pause" | "step" | "reset"}``;
 - ``POST /api/gradcheck`` the verdict of ``gradcheck`` on the current network.
@@ -196,6 +197,8 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
                 pg.publish("snapshot", pg.snapshot())
         else:
             return _json_error(f"action must be one of play, pause, step, reset; got {action!r}")
+        # In the stream too, after any frame already sent: the page's buttons follow the last word in order.
+        pg.publish("status", pg.status())
         return JSONResponse({**pg.status(), "epoch": pg.session.epoch})
 
     async def check(request: Request) -> Response:

@@ -142,11 +142,12 @@ export function drawBoundary(canvas, grid, G, K, extent, points, highlight) {
   const px = (x) => ((x - x0) / (x1 - x0)) * W, py = (y) => H - ((y - y0) / (y1 - y0)) * H;
   points.forEach((p, i) => {
     ctx.beginPath();
-    ctx.arc(px(p.x), py(p.y), i === highlight ? 7 : points.length > 50 ? 3 : 5, 0, 2 * Math.PI);
+    const dense = points.length > 50;
+    ctx.arc(px(p.x), py(p.y), i === highlight ? 7 : dense ? 3.5 : 5, 0, 2 * Math.PI);
     // Darker than the background's shades and ringed in white, so a point shows on its own class's colour.
     ctx.fillStyle = rgb(CLASS_COLORS[p.label % CLASS_COLORS.length].map((v) => Math.round(0.75 * v)));
     ctx.fill();
-    ctx.lineWidth = i === highlight ? 3 : 1.5;
+    ctx.lineWidth = i === highlight ? 3 : dense ? 0.8 : 1.5;
     ctx.strokeStyle = i === highlight ? "#000" : "#fff";
     ctx.stroke();
   });

@@ -109,9 +109,7 @@ function onFrame(frame) {
 async function act(action) {
   try {
     showError("");
-    const status = await post("/api/control", { action });
-    running = status.running;
-    $("play").textContent = running ? "❚❚ pause" : "▶ play";
+    await post("/api/control", { action });
   } catch (e) {
     showError(e.message);
   }
@@ -151,4 +149,10 @@ $("gradcheck").addEventListener("click", async () => {
 const events = new EventSource("/api/events");
 events.addEventListener("snapshot", (e) => onSnapshot(JSON.parse(e.data)));
 events.addEventListener("frame", (e) => onFrame(JSON.parse(e.data)));
+events.addEventListener("status", (e) => {
+  const status = JSON.parse(e.data);
+  running = status.running;
+  $("play").textContent = running ? "❚❚ pause" : "▶ play";
+  if (status.error) showError(status.error);
+});
 events.addEventListener("error", () => { $("status").textContent = "disconnected — retrying…"; });
