@@ -184,6 +184,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         if not isinstance(header["rng"], dict) or not isinstance(header["layer_rngs"], dict):
             raise ValueError("bad generator state")
         diverged = {int(run): int(e) for run, e in dict(header["diverged"]).items()}
+        for name, rows in groups.get("history", {}).items():
+            if rows.dtype.kind != "f" or rows.ndim not in (1, 2) or len(rows) > epoch:
+                raise ValueError(f"history {name!r} is not one row of numbers per epoch ({rows.dtype}, {rows.shape})")
         position = None
         if header["position"] is not None:
             pos, saved = dict(header["position"]), groups.get("position", {})
@@ -248,15 +251,18 @@ def restore(ckpt: Checkpoint, net: Network, optimizer: Optimizer, rng: np.random
     generators, buffers = _layer_generators(net), net.buffers
     if set(generators) != set(ckpt.layer_rngs) or set(buffers) != set(ckpt.buffers):
         raise ModelFileError(f"{ckpt.path}: the layers' generators or buffers do not match the network")
-    try:
-        rng.bit_generator.state = ckpt.rng_state
-        for name, state in ckpt.layer_rngs.items():
-            generators[name].bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as exc:
-        raise ModelFileError(f"{ckpt.path}: unusable generator state ({exc})") from exc
+    states = [(rng, ckpt.rng_state)] + [(generators[name], state) for name, state in ckpt.layer_rngs.items()]
+    for g, state in states:  # try each state on a scratch generator first: nothing changes unless all fit
+        try:
+            type(g.bit_generator)().state = state
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ModelFileError(f"{ckpt.path}: unusable generator state ({type(exc).__name__}: {exc})") from exc
     for name, value in ckpt.buffers.items():
         if value.shape != buffers[name].shape:
             raise ModelFileError(f"{ckpt.path}: buffer {name} has shape {value.shape}, expected {buffers[name].shape}")
+    for g, state in states:
+        g.bit_generator.state = state
+    for name, value in ckpt.buffers.items():
         buffers[name][...] = value
     net.set_params(ckpt.params)
     optimizer.state = {name: {k: v.copy() for k, v in slots.items()} for name, slots in ckpt.optimizer_state.items()}

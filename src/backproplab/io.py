@@ -20,7 +20,6 @@ import io as _io
 import json
 import os
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -43,6 +42,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]
     If the body raises, the temporary file is removed and ``path`` is untouched.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"cannot write {path}: it is a directory; give a file path")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -131,7 +132,7 @@ def read_archive(path: Path, format: str, version: int, what: str) -> tuple[dict
             header = json.loads(arrays.pop(HEADER_KEY).tobytes().decode("utf-8"))
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, UnicodeDecodeError, KeyError, MemoryError) as exc:
+    except Exception as exc:  # damaged bytes surface as any of a dozen zipfile and NumPy errors
         raise ModelFileError(f"{path} is not a readable backproplab {what} ({type(exc).__name__}: {exc})") from exc
     if not isinstance(header, dict) or header.get("format") != format:
         found = header.get("format") if isinstance(header, dict) else header
@@ -154,14 +155,20 @@ def network_from(arch: Any, arrays: dict[str, np.ndarray], path: Path) -> Networ
     try:
         runs, dtype = arch["runs"], arch["dtype"]
         configs = [dict(config) for config in arch["layers"]]
+        lead = () if runs is None else (runs,)
         for i, config in enumerate(configs):
+            expected = {}
             if config.get("type") == "Dense":
-                lead = () if runs is None else (runs,)
                 fan_in, fan_out = config["fan_in"], config["fan_out"]
                 expected = {f"{i}.W": (*lead, fan_in, fan_out), f"{i}.b": (*lead, 1, fan_out)}
-                for name, shape in expected.items():
-                    if name not in arrays or arrays[name].shape != shape:
-                        raise ValueError(f"array {name!r} is missing or not of shape {shape}")
+            elif config.get("type") == "BatchNorm":
+                expected = {f"{i}.gamma": (*lead, 1, config["num_features"])}
+            for name, shape in expected.items():
+                if name not in arrays or arrays[name].shape != shape:
+                    raise ValueError(f"array {name!r} is missing or not of shape {shape}")
+        for name, a in arrays.items():  # a model is finite real numbers; NaN weights only ever predict NaN
+            if a.dtype.kind not in "fiu" or (a.dtype.kind == "f" and not np.isfinite(a).all()):
+                raise ValueError(f"array {name!r} holds {a.dtype} values that are not finite real numbers")
         layers = []
         for config in configs:
             cls = LAYERS[config.pop("type")]
