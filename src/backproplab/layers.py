@@ -47,6 +47,15 @@ class Layer:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Write ``grads`` only; the gradient w.r.t. the input is not needed.
+
+        ``Network.backward(..., input_grad=False)`` calls this on the first layer
+        with parameters. This default runs ``backward`` and drops ``dx``; a layer
+        for which ``dx`` costs real work (``Dense``) skips computing it.
+        """
+        self.backward(dout)
+
     def to_config(self) -> dict:
         """Return the constructor arguments that rebuild this layer's shape (not its values)."""
         return {"type": type(self).__name__}
@@ -117,15 +126,31 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         """``x``: ``(B, D_in)`` or ``(R, B, D_in)`` -> ``z``: ``(B, D_out)`` or ``(R, B, D_out)``."""
         self._x = x
-        return x @ self.params["W"] + self.params["b"]  # (R, B, D_in) @ (R, D_in, D_out) -> (R, B, D_out)
+        z = x @ self.params["W"]  # (R, B, D_in) @ (R, D_in, D_out) -> (R, B, D_out)
+        z += self.params["b"]  # in place: one array fewer than `x @ W + b`, same values
+        return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dout``: gradient w.r.t. ``z``; returns the gradient w.r.t. ``x``."""
-        x, W = self._x, self.params["W"]
+        self.backward_params(dout)
+        return dout @ self.params["W"].swapaxes(-1, -2)  # (R, B, D_out) @ (R, D_out, D_in) -> (R, B, D_in)
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Write ``grads["W"]`` and ``grads["b"]`` from ``dout`` without computing ``dx``.
+
+        The gradients are written into the same arrays at every call (like
+        PyTorch's ``.grad``): a wide layer's ``dW`` is megabytes, and a fresh
+        one per step costs page faults that outweigh the arithmetic around it.
+        """
+        x, dW, db = self._x, self.grads["W"], self.grads["b"]
         # A shared input (B, D_in) broadcasts against per-run dout (R, B, D_out).
-        self.grads["W"] = x.swapaxes(-1, -2) @ dout  # (R, D_in, B) @ (R, B, D_out) -> (R, D_in, D_out)
-        self.grads["b"] = dout.sum(axis=-2, keepdims=True)  # (R, 1, D_out)
-        return dout @ W.swapaxes(-1, -2)  # (R, B, D_out) @ (R, D_out, D_in) -> (R, B, D_in)
+        np.matmul(x.swapaxes(-1, -2), dout, out=dW)  # (R, D_in, B) @ (R, B, D_out) -> (R, D_in, D_out)
+        if dout.ndim == 3:
+            # Summing over the middle axis of (R, B, D_out) is slow in NumPy's reduction
+            # machinery (a short inner loop per run); einsum's loop over b is 4-5x faster.
+            np.einsum("rbd->rd", dout, out=db[:, 0, :])  # (R, 1, D_out)
+        else:
+            np.add.reduce(dout, axis=-2, keepdims=True, out=db)  # (1, D_out); np.sum minus its Python wrapper
 
     def to_config(self) -> dict:
         return {"type": "Dense", "fan_in": self.fan_in, "fan_out": self.fan_out, "init": self.init}
@@ -136,12 +161,19 @@ class Sigmoid(Layer):
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         # The tanh form never overflows (exp(-z) does for z < -709) and is one ufunc.
-        self._a = a = 0.5 + 0.5 * np.tanh(0.5 * x)
+        # Written in place on one new array: the values of 0.5 + 0.5 * tanh(0.5 * x).
+        a = 0.5 * x
+        np.tanh(a, out=a)
+        a *= 0.5
+        a += 0.5
+        self._a = a
         return a
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         a = self._a
-        return dout * a * (1.0 - a)
+        dx = dout * a
+        dx *= 1.0 - a  # (dout * a) * (1 - a), evaluated in that order
+        return dx
 
 
 class Tanh(Layer):

@@ -7,7 +7,7 @@ model files and the explorer all walk the same list.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -51,6 +51,14 @@ class Network:
         self.n_inputs = dense[0].fan_in
         self.n_outputs = dense[-1].fan_out
         self.dtype = dense[0].params["W"].dtype
+        # (name, layer, key) of every parameter, computed once: `params` and `grads` are read
+        # at every training step, and rebuilding the names there cost more than a small update.
+        named = list(enumerate(self.layers))
+        self._slots = [(f"{i}.{key}", layer, key) for i, layer in named for key in layer.params]
+        self._buffer_slots = [(f"{i}.{key}", layer, key) for i, layer in named for key in layer.buffers]
+        # Layers before the first one with parameters need no backward pass when the
+        # gradient w.r.t. the input is not asked for (see `backward`).
+        self._first_trained = next(i for i, layer in enumerate(self.layers) if layer.params)
 
     # --- the two passes -------------------------------------------------------------
     def forward(self, x: np.ndarray, *, train: bool = False) -> np.ndarray:
@@ -59,32 +67,43 @@ class Network:
             x = layer.forward(x, train=train)
         return x
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Backpropagate ``dout`` (gradient w.r.t. the logits); fills every layer's ``grads``."""
-        for layer in reversed(self.layers):
+    def backward(self, dout: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate ``dout`` (gradient w.r.t. the logits); fills every layer's ``grads``.
+
+        Returns the gradient w.r.t. the network's input, ``(B, D_in)`` or
+        ``(R, B, D_in)``; with ``input_grad=False`` (what training uses) it is not
+        computed and None is returned: the first Dense layer then skips its
+        ``dout @ W.T``, which for a wide input is a quarter of a step's work.
+        """
+        if input_grad:
+            for layer in reversed(self.layers):
+                dout = layer.backward(dout)
+            return dout
+        first = self._first_trained
+        for layer in self.layers[:first:-1]:  # from the last layer down to first + 1
             dout = layer.backward(dout)
-        return dout
+        self.layers[first].backward_params(dout)
+        return None
 
     # --- named parameters -------------------------------------------------------------
-    def _named(self, attr: str) -> Iterator[tuple[str, np.ndarray]]:
-        for i, layer in enumerate(self.layers):
-            for key, value in getattr(layer, attr).items():
-                yield f"{i}.{key}", value
-
     @property
     def params(self) -> dict[str, np.ndarray]:
         """Parameters by name, in layer order. The arrays are the network's own (not copies)."""
-        return dict(self._named("params"))
+        return {name: layer.params[key] for name, layer, key in self._slots}
 
     @property
     def buffers(self) -> dict[str, np.ndarray]:
         """Saved but untrained state (batch norm's running statistics), named like ``params``."""
-        return dict(self._named("buffers"))
+        return {name: layer.buffers[key] for name, layer, key in self._buffer_slots}
 
     @property
     def grads(self) -> dict[str, np.ndarray]:
-        """Gradients from the last ``backward``, keyed like ``params``."""
-        return dict(self._named("grads"))
+        """Gradients from the last ``backward``, keyed like ``params``.
+
+        The arrays are the layers' own and may be overwritten in place by the
+        next ``backward``: copy them to keep them.
+        """
+        return {name: layer.grads[key] for name, layer, key in self._slots}
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy values into the parameters (same names and shapes required)."""
@@ -98,7 +117,7 @@ class Network:
 
     def copy_params(self) -> dict[str, np.ndarray]:
         """An independent copy of the parameters."""
-        return {name: value.copy() for name, value in self._named("params")}
+        return {name: layer.params[key].copy() for name, layer, key in self._slots}
 
     @property
     def n_params(self) -> int:

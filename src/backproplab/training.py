@@ -260,15 +260,18 @@ def fit(
                 last_good, order, first = position.last_good, position.order, position.start
                 total_loss, total_correct = position.loss_sum, position.correct
                 position = None
-            Xe, Ye = (X, Y) if order is None else (X[..., order, :], Y[..., order, :])
             for start in range(first, n, batch_size):
-                xb = Xe[..., start : start + batch_size, :]
-                yb = Ye[..., start : start + batch_size, :]
+                if order is None:
+                    xb = X[..., start : start + batch_size, :]
+                    yb = Y[..., start : start + batch_size, :]
+                else:  # gather only this batch's rows: a shuffled copy of X would double its memory
+                    rows = order[start : start + batch_size]
+                    xb, yb = np.take(X, rows, axis=-2), np.take(Y, rows, axis=-2)
                 z = net.forward(xb, train=True)
                 total_loss = total_loss + loss_fn.value(z, yb) * xb.shape[-2]
                 if loss_fn.classifier:
                     total_correct = total_correct + loss_fn.correct(z, yb)
-                net.backward(loss_fn.gradient(z, yb))
+                net.backward(loss_fn.gradient(z, yb), input_grad=False)  # fit never needs d loss / d X
                 optimizer.step(net.params, net.grads)
                 if frozen:
                     frozen.hold()
