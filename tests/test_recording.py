@@ -226,3 +226,19 @@ def test_single_run_copy_is_independent():
     assert np.array_equal(copy.params["0.W"], net.params["0.W"][1])
     copy.params["0.W"][...] = 0
     assert np.any(net.params["0.W"][1] != 0)
+
+
+def test_normalisation_and_dropout_layers_are_not_mistaken_for_activations():
+    from backproplab.layers import BatchNorm, Dense, Dropout, LeakyReLU
+
+    X, y = data.moons(n_samples=40)
+    rng = np.random.default_rng(0)
+    net = bp.Network([Dense(2, 6, rng=rng), BatchNorm(6), LeakyReLU(), Dropout(0.2), Dense(6, 1, rng=rng)])
+    plain = bp.Network([Dense(2, 6, rng=np.random.default_rng(0)), BatchNorm(6), LeakyReLU(), Dropout(0.2),
+                        Dense(6, 1, rng=np.random.default_rng(0))])
+    plain.set_params(net.copy_params())
+    rec, _ = record(net, X, y, epochs=6, batch_size=8)
+    bp.fit(plain, X, y, epochs=6, batch_size=8, progress=False)
+    assert rec.meta["activations"] == ["leaky_relu", "output:sigmoid"]
+    for name, p in plain.params.items():  # dropout draws and batch statistics untouched by the recorder
+        assert np.array_equal(p, net.params[name]), name

@@ -39,13 +39,15 @@ import numpy as np
 
 from ._checks import check_positive_int
 from .errors import ModelFileError
-from .layers import Dense, ReLU, Sigmoid, Tanh
+from .layers import ACTIVATIONS, Dense
 from .losses import OUTPUTS, Loss
 from .network import Network, check_data
 from .training import Callback, FitState
 
 FORMAT = "backproplab-recording"
 FORMAT_VERSION = 1
+
+_ACTIVATION_NAMES = {cls: name for name, cls in ACTIVATIONS.items()}
 
 #: Gradient-flow verdicts per layer and frame (the explorer words them).
 HEALTH_OK, HEALTH_VANISHING, HEALTH_EXPLODING = 0, 1, 2
@@ -127,11 +129,13 @@ class FrameProbe:
             self.grid_x = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(net.dtype)  # (G*G, 2), row-major, y up
 
     def activation_kinds(self) -> list[str]:
-        """Name of each Dense layer's activation ("sigmoid", "tanh", "relu", ..., or the output's)."""
+        """Name of each Dense layer's activation ("sigmoid", "tanh", "relu", ..., or ``"output:<name>"``)."""
         kinds = []
         for j, i in enumerate(self.dense):
             end = self.dense[j + 1] if j + 1 < len(self.dense) else len(self.net.layers)
-            acts = [type(layer).__name__.lower() for layer in self.net.layers[i + 1 : end]]
+            # Registry names ("tanh", "leaky_relu"); normalisation and dropout layers in between are not activations.
+            block = self.net.layers[i + 1 : end]
+            acts = [_ACTIVATION_NAMES[type(layer)] for layer in block if type(layer) in _ACTIVATION_NAMES]
             if acts:
                 kinds.append(acts[-1])
             else:  # the last Dense layer's activation is the output's, paired with the loss
@@ -193,11 +197,11 @@ class FrameProbe:
 
 def _unhealthy_share(kind: str, a: np.ndarray) -> float:
     """Share of saturated units (sigmoid, tanh) or of dead units (ReLU); NaN for other activations."""
-    if kind == Sigmoid.__name__.lower():
+    if kind == "sigmoid":
         return float(np.mean(a * (1 - a) < 0.01))  # slope below 4 % of its peak: a < 0.0102 or a > 0.9898
-    if kind == Tanh.__name__.lower():
+    if kind == "tanh":
         return float(np.mean(np.abs(a) > 0.99))
-    if kind == ReLU.__name__.lower():
+    if kind == "relu":
         return float(np.mean(np.all(a <= 0, axis=0)))  # a unit silent on every sample passes no gradient
     return math.nan
 
