@@ -240,5 +240,7 @@ def test_normalisation_and_dropout_layers_are_not_mistaken_for_activations():
     rec, _ = record(net, X, y, epochs=6, batch_size=8)
     bp.fit(plain, X, y, epochs=6, batch_size=8, progress=False)
     assert rec.meta["activations"] == ["leaky_relu", "output:sigmoid"]
+    # Frames use the running statistics of their epoch: the last frame predicts as the trained network does.
+    np.testing.assert_allclose(rec.arrays["a:1"][-1][:, 0], net.predict_proba(rec.arrays["probe_x"])[:, 0], rtol=1e-12)
     for name, p in plain.params.items():  # dropout draws and batch statistics untouched by the recorder
         assert np.array_equal(p, net.params[name]), name

@@ -340,6 +340,7 @@ class Recorder(Callback):
         copy = single_run_copy(net, self.run)
         self._probe = FrameProbe(copy, X, Y, state.loss, n_probes=self.n_probes, grid=self.grid, extent=self.extent)
         self._every = self.every or max(1, math.ceil(state.epochs / self.max_frames))
+        self._net = net
         self._epochs: list[int] = []
         self._frames: list[dict[str, Any]] = []
         self._previous: tuple[int, dict[str, np.ndarray]] | None = None
@@ -367,6 +368,9 @@ class Recorder(Callback):
         self.recording = self._assemble(state, loss)
 
     def _keep(self, epoch: int, params: dict[str, np.ndarray]) -> None:
+        # Batch norm's running statistics drive the evaluation-mode passes of the frame: copy the current ones.
+        for name, buffer in self._net.buffers.items():
+            self._probe.net.buffers[name][...] = buffer[self.run] if self._net.runs else buffer
         previous = self._previous[1] if self._previous is not None and self._previous[0] == epoch - 1 else None
         self._frames.append(self._probe.measure(params, previous))
         self._epochs.append(epoch)
