@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib
 import io
 import json
 import re
@@ -15,6 +16,7 @@ from matplotlib.image import imread
 import backproplab as bp
 from backproplab.cli import main
 from backproplab.config import load_config, parse_toml
+from backproplab.gradcheck import GradcheckResult
 from backproplab.report import FIGURES
 
 SEEDS = 24
@@ -179,7 +181,7 @@ def test_bad_flags_exit_2_and_write_nothing(tmp_path, capsys) -> None:
     assert "not a directory" in capsys.readouterr().err
 
 
-def test_without_seeds_only_the_report_runs(tmp_path, capsys) -> None:
+def test_without_seeds_only_the_report_runs(tmp_path, capsys, monkeypatch) -> None:
     out = tmp_path / "plain"
     assert main(["reproduce", "--out", str(out), "--seeds", "0"]) == 0
     captured = capsys.readouterr()
@@ -187,9 +189,14 @@ def test_without_seeds_only_the_report_runs(tmp_path, capsys) -> None:
     assert "XOR" in captured.err  # progress on stderr
     assert not (out / "seeds").exists()
     assert (out / FIGURES["boundaries"][0]).is_file() and not (out / FIGURES["loss_bands"][0]).exists()
-    # Running again replaces the earlier run.
-    assert main(["reproduce", "--out", str(out), "--seeds", "0", "--seed", "1", "-q"]) == 0
+    # Running again replaces the earlier run; a failed gradient check is reported and exits 1.
+    failing = GradcheckResult(errors={"0.W": 0.5}, checked={"0.W": 1}, threshold=1e-6, eps=1e-7)
+    module = importlib.import_module("backproplab.experiments.reproduce")  # not the function of that name
+    monkeypatch.setattr(module, "gradcheck", lambda *args, **kwargs: failing)
+    assert main(["reproduce", "--out", str(out), "--seeds", "0", "--seed", "1", "-q", "--no-explorer"]) == 1
+    assert "gradient check FAILED for AND, OR, XOR" in capsys.readouterr().err
     assert parse_toml((out / "and" / "config.toml").read_text()).training.seed == 1
+    assert [r["verdict"] for r in _csv(out / "tables" / "gradcheck.csv")] == ["FAILED"] * 3
 
 
 def test_help(capsys) -> None:

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from .._checks import check_positive_int
+from ..errors import DivergenceError
 from ..experiments.reproduce import ReproduceResult, reproduce
 from ..rundir import RunDir, check_target
-from ._common import OK, USAGE, USAGE_ERRORS, Status, add_output_flags, error
+from ._common import FAILED, OK, USAGE, USAGE_ERRORS, Status, add_output_flags, error
 
 DEFAULT_OUT = "backproplab-report"
 
@@ -74,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         return error("reproduce", "the figures need matplotlib: pip install 'backproplab[report]'", USAGE)
 
-    result = reproduce(seed=seed, seeds=args.seeds, sweep_seeds=args.sweep_seeds, sweep_epochs=args.sweep_epochs,
-                       status=status)
+    try:
+        result = reproduce(seed=seed, seeds=args.seeds, sweep_seeds=args.sweep_seeds,
+                           sweep_epochs=args.sweep_epochs, status=status)
+    except DivergenceError as exc:
+        return error("reproduce", f"{exc} Nothing was written to {out}.", FAILED)
     status("writing tables, figures and report.md")
     with RunDir(out, command=command_line(args)) as run_dir:
         for writer in WRITERS:
@@ -87,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
         print(table.to_text(), end="\n\n")
     print(f"report: {out / 'report.md'}")
     status(f"done in {status.elapsed:.1f} s")
+    failed = [item.config.title for item in result.functions if not item.gradcheck.passed]
+    if failed:  # everything is written, for inspection, but the reproduction is not sound
+        return error("reproduce", f"the gradient check FAILED for {', '.join(failed)}", FAILED)
     return OK
 
 
