@@ -46,15 +46,18 @@ from pathlib import Path
 from typing import Any
 
 from ._checks import FLOAT_DTYPES
-from .data import GATES
+from .data import DATASETS, GATES
 from .errors import BackproplabError
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS
 from .losses import OUTPUTS
-from .optim import SGD, Optimizer
+from .optim import OPTIMIZERS as _OPTIMIZER_CLASSES
+from .optim import Optimizer
+from .schedules import SCHEDULES
 
-#: Optimizers by the name a config gives them.
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD}
+#: Optimizers by the name a config gives them (``momentum`` and ``nesterov`` are SGD with momentum 0.9).
+OPTIMIZERS: dict[str, type[Optimizer]] = {**_OPTIMIZER_CLASSES, "momentum": _OPTIMIZER_CLASSES["sgd"],
+                                          "nesterov": _OPTIMIZER_CLASSES["sgd"]}
 
 
 class ConfigError(BackproplabError, ValueError):
@@ -90,7 +93,13 @@ def _names(registry: Iterable[str]) -> Callable[[], list[str]]:
 class DataConfig:
     """``[data]``: what to train on."""
 
-    name: str = option("xor", "data set: a two-input logic function", choices=_names(GATES))
+    name: str = option("xor", "data set: a logic function, a 2-D toy set, iris, digits, mnist1d or mnist",
+                       choices=lambda: DATASETS)
+    n_samples: int = option(300, "points generated (toy sets moons, circles, spirals, blobs)", minimum=2,
+                            maximum=10_000_000)
+    noise: float | None = option(None, "noise of a toy set (default: the generator's)", minimum=0)
+    val: float = option(0.15, "share held out for validation (not for logic tables)", minimum=0, maximum=0.9)
+    test: float = option(0.15, "share held out for testing (iris, digits, toy sets)", minimum=0, maximum=0.9)
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,8 @@ class ModelConfig:
     output: str = option("sigmoid", "output activation (its loss is paired with it)", choices=_names(OUTPUTS))
     init: str = option("he_normal", "weight initialisation", choices=_names(INITIALIZERS))
     dtype: str = option("float64", "floating-point precision", choices=lambda: FLOAT_DTYPES)
+    dropout: float = option(0.0, "dropout rate after every hidden activation (0: none)", minimum=0, maximum=0.99)
+    batch_norm: bool = option(False, "batch normalisation before every hidden activation")
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,16 @@ class TrainingConfig:
     seed: int = option(0, "seed of the initial weights (run r uses seed + r) and of the shuffling", minimum=0)
     runs: int = option(1, "networks trained at once on the runs axis, seeds seed .. seed + runs - 1",
                        minimum=1, maximum=1_000_000)
+    momentum: float | None = option(None, "momentum of sgd/momentum/nesterov (default 0 for sgd, else 0.9)",
+                                    minimum=0, maximum=0.999)
+    weight_decay: float = option(0.0, "L2 weight decay (decoupled for adamw)", minimum=0)
+    schedule: str = option("constant", "learning-rate schedule, applied per epoch",
+                           choices=lambda: ["constant", *SCHEDULES])
+    lr_gamma: float = option(0.1, "decay factor of the step and exponential schedules", minimum=0,
+                             exclusive_minimum=True, maximum=1)
+    lr_step: int = option(100, "epochs between decays of the step schedule", minimum=1)
+    patience: int | None = option(None, "early stopping: epochs without a better validation loss (default: off)",
+                                  minimum=1)
 
 
 @dataclass(frozen=True)
@@ -275,6 +296,12 @@ def _range(tp: type, meta: Mapping[str, Any]) -> str:
 
 def _cross_check(config: ExperimentConfig, where: Callable[[str, str], str]) -> None:
     """Rules that involve two sections."""
+    if config.data.name not in GATES and config.data.name != "parity" and config.data.val == 0 and (
+            config.training.patience is not None):
+        raise ConfigError(f"{where('training', 'patience')} needs a validation part: [data] val > 0")
+    if config.data.val + config.data.test >= 1:
+        raise ConfigError(f"{where('data', 'test')}: val + test must be below 1, got "
+                          f"{config.data.val} + {config.data.test}")
     predicted = config.reference.predicted
     if predicted is not None and config.data.name in GATES and len(predicted) != 4:
         raise ConfigError(f"{where('reference', 'predicted')} needs one value per row of the truth table (4), "
