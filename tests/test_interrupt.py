@@ -216,3 +216,49 @@ def test_sigkill_at_random_moments_never_loses_the_last_checkpoint(tmp_path):
         assert np.array_equal(final.params[name], p), f"{name} differs after {kills} kills"
     for metric in ("loss", "accuracy"):
         assert np.array_equal(final.history[metric], history[metric])
+
+
+# --- the command line ------------------------------------------------------------------------
+def backproplab_command() -> list[str]:
+    """The installed ``backproplab`` console script (``python -m backproplab`` if it is not on disk)."""
+    script = os.path.join(os.path.dirname(sys.executable), "backproplab")
+    return [script] if os.path.exists(script) else [sys.executable, "-m", "backproplab"]
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_backproplab_train_stops_on_a_signal_with_a_checkpoint_and_resumes(tmp_path, monkeypatch, signum, code):
+    from backproplab.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    run = ["train", "xor", "--epochs", "3000", "--runs", "100", "-q"]
+    proc = subprocess.Popen([*backproplab_command(), *run, "--out", "run", "--checkpoint-every", "25"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    saved = tmp_path / "run.checkpoint" / "checkpoint.npz"
+    try:
+        deadline = time.monotonic() + 120
+        while not saved.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)  # wait for training to be under way: its first periodic checkpoint
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:  # pragma: no cover - only if the child hung
+            proc.kill()
+            proc.wait()
+
+    name = signal.Signals(signum).name
+    assert proc.returncode == code, err
+    assert f"interrupted by {name} in epoch" in err
+    assert f"saved in {os.path.join('run.checkpoint', 'checkpoint.npz')}" in err
+    assert "resume with: backproplab train --resume run" in err
+    assert not (tmp_path / "run").exists(), "no half-written run directory"
+    ckpt = load_checkpoint(saved)
+    assert 25 <= ckpt.epoch < 3000 and ckpt.net.runs == 100
+
+    # The command it printed finishes the run, exactly as an uninterrupted one.
+    assert main(["train", "--resume", "run", "--checkpoint-every", "1000", "-q"]) == 0
+    assert main([*run, "--out", "reference"]) == 0
+    assert not (tmp_path / "run.checkpoint").exists(), "the state of a finished run moves into its directory"
+    resumed, reference = bp.load(tmp_path / "run" / "model.npz"), bp.load(tmp_path / "reference" / "model.npz")
+    assert all(np.array_equal(resumed.params[k], v) for k, v in reference.params.items())
+    assert (tmp_path / "run" / "history.csv").read_text() == (tmp_path / "reference" / "history.csv").read_text()
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.npz").epoch == 3000

@@ -245,3 +245,52 @@ def test_a_single_network_still_raises_on_divergence():
     net.params["0.W"] *= 1e150
     with pytest.raises(bp.DivergenceError, match="epoch 1"):
         bp.fit(net, X * 1e150, y, optimizer=SGD(1e100), epochs=5, progress=False)
+
+
+# --- the command line ------------------------------------------------------------------------
+def test_cli_resume_of_a_finished_run_continues_it_for_more_epochs(tmp_path, monkeypatch, capsys):
+    from backproplab.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "xor", "--epochs", "30", "--runs", "3", "--out", "short", "-q"]) == 0
+    assert load_checkpoint(tmp_path / "short" / "checkpoint.npz").epoch == 30
+    assert main(["train", "--resume", "short", "--epochs", "70", "-q"]) == 0
+    assert main(["train", "xor", "--epochs", "70", "--runs", "3", "--out", "long", "-q"]) == 0
+    longer, reference = bp.load(tmp_path / "short" / "model.npz"), bp.load(tmp_path / "long" / "model.npz")
+    assert all(np.array_equal(longer.params[k], v) for k, v in reference.params.items())
+    assert (tmp_path / "short" / "history.csv").read_text() == (tmp_path / "long" / "history.csv").read_text()
+    assert "epochs = 70" in (tmp_path / "short" / "config.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["--resume", "run", "--lr", "0.5"], "cannot take --lr"),
+        (["xor", "--resume", "run"], "cannot take CONFIG 'xor'"),
+        (["--resume", "nowhere"], "no checkpoint.npz"),
+        (["xor", "--out", "run"], "holds an interrupted run: continue it with --resume run"),
+        (["xor", "--out", "other", "--checkpoint-every", "0"], "--checkpoint-every must be an integer >= 1"),
+    ],
+)
+def test_cli_refuses_what_would_lose_or_mix_runs(tmp_path, monkeypatch, capsys, argv, match):
+    from backproplab.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / "run.checkpoint"
+    X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float), np.array([0, 1, 1, 0])
+    net = bp.mlp([2, 8, 1])
+    bp.fit(net, X, y, epochs=3, batch_size=4, progress=False, checkpoint=state / "checkpoint.npz")
+    (state / "config.toml").write_text("[training]\nepochs = 10\n")
+    before = {p.name: p.read_bytes() for p in state.iterdir()}
+    assert main(["train", *argv, "-q"]) == 2
+    assert match in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in state.iterdir()} == before, "the interrupted run is untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.checkpoint"], "nothing else written"
+
+
+def test_cli_summary_counts_diverged_runs():
+    from backproplab.cli.train import _summary_line
+
+    line = _summary_line({"final_loss": np.array([0.1, 0.2, 0.3]), "learned": 2 / 3, "diverged": {1: 4}})
+    assert "1 diverged and were frozen" in line
+    assert "diverged" not in _summary_line({"final_loss": np.array([0.1, 0.2]), "learned": 1.0, "diverged": {}})

@@ -9,23 +9,45 @@ they belong::
 Everything is validated before the first epoch; the run directory appears only
 when all its files are written (``backproplab.rundir``), so a failure — a bad
 value, a diverged loss, Ctrl-C — leaves nothing half-written.
+
+While training, the run's state lives beside the run directory, in
+``<out>.checkpoint/`` (``checkpoint.npz`` and the ``config.toml`` it belongs
+to): written on Ctrl-C or SIGTERM (exit code 130 / 143, with the command that
+resumes) and every ``--checkpoint-every`` epochs. ``--resume <out>`` continues
+from it; on success the final checkpoint moves into the run directory (so a
+finished run can be continued for more epochs) and ``<out>.checkpoint/`` goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..config import to_dict
-from ..errors import DivergenceError
+from ..config import ConfigError, ExperimentConfig, from_dict, load_config, to_dict, to_toml
+from ..errors import DivergenceError, TrainingInterrupted
 from ..experiments.build import Trained, train
 from ..experiments.stats import band, learned
+from ..interrupt import exit_code
+from ..io import write_text
 from ..report import Table
 from ..rundir import RunDir, check_target
-from ._common import FAILED, OK, USAGE_ERRORS, Status, add_config_flags, add_output_flags, config_from_args, error
+from ._common import (
+    CONFIG_FLAGS,
+    FAILED,
+    OK,
+    USAGE_ERRORS,
+    Status,
+    add_config_flags,
+    add_output_flags,
+    config_from_args,
+    error,
+)
 from ._common import print_json as _print_json
 
 
@@ -41,27 +63,98 @@ def add_parser(sub: Any) -> None:
     add_config_flags(parser)
     parser.add_argument("--out", metavar="DIR", help="run directory (default: runs/<config name>); "
                         "replaced if it holds an earlier run")
+    parser.add_argument("--checkpoint-every", metavar="N", type=int, default=None,
+                        help="also save the training state every N epochs (it is always saved on Ctrl-C/SIGTERM)")
+    parser.add_argument("--resume", metavar="RUN_DIR", default=None,
+                        help="continue the interrupted (or finished) run of RUN_DIR from its checkpoint; "
+                             "only --epochs, --checkpoint-every, --out and output flags may be given with it")
     add_output_flags(parser)
     parser.set_defaults(func=run)
+
+
+CHECKPOINT = "checkpoint.npz"
+
+
+def state_dir(out: Path) -> Path:
+    """Where the state of a run in progress lives: ``<out>.checkpoint/`` beside the run directory."""
+    return out.with_name(f"{out.name}.checkpoint")
+
+
+def resume_source(args: argparse.Namespace) -> tuple[ExperimentConfig, Path, Path]:
+    """The config, checkpoint and run directory that ``--resume RUN_DIR`` continues.
+
+    RUN_DIR may be a run directory (its interrupted state ``RUN_DIR.checkpoint/`` is
+    used first, else the final checkpoint of the finished run) or that state directory.
+    """
+    given = Path(args.resume)
+    suffix = state_dir(Path("x")).name[1:]
+    run_dir = given.with_name(given.name[: -len(suffix)]) if given.name.endswith(suffix) else given
+    changed = [f.flag for f in CONFIG_FLAGS if f.flag != "--epochs" and getattr(args, f"cfg_{f.section}_{f.key}", None)
+               is not None]
+    if args.config is not None or changed:
+        what = ", ".join(changed) or f"CONFIG {args.config!r}"
+        raise ConfigError(f"--resume continues the run saved in {run_dir} with its own config; it cannot take {what} "
+                          "(only --epochs, --checkpoint-every, --out and output flags)")
+    for source in (state_dir(run_dir), run_dir):
+        if (source / CHECKPOINT).is_file() and (source / "config.toml").is_file():
+            break
+    else:
+        raise FileNotFoundError(f"--resume: no {CHECKPOINT} with its config.toml in {state_dir(run_dir)} or {run_dir}")
+    config = load_config(source / "config.toml")
+    if args.cfg_training_epochs is not None:  # continue a run for longer
+        raw = to_dict(config)
+        raw["training"]["epochs"] = args.cfg_training_epochs
+        config = from_dict(raw, source=str(source / "config.toml"), flags={("training", "epochs"): "--epochs"})
+    return config, source / CHECKPOINT, run_dir
 
 
 def run(args: argparse.Namespace) -> int:
     status = Status(args.quiet or args.json)
     try:
-        config = config_from_args(args)
-        out = check_target(Path(args.out) if args.out else Path("runs") / config.name)
+        if args.resume is not None:
+            config, resume, default_out = resume_source(args)
+        else:
+            config, resume = config_from_args(args), None
+            default_out = Path("runs") / config.name
+        out = check_target(Path(args.out) if args.out else default_out)
+        every = args.checkpoint_every
+        if every is not None and every < 1:
+            raise ConfigError(f"--checkpoint-every must be an integer >= 1, got {every}")
+        state = state_dir(out)
+        if resume is None and (state / CHECKPOINT).exists():
+            raise ConfigError(f"{state} holds an interrupted run: continue it with --resume {out}, or delete {state}")
     except USAGE_ERRORS as exc:
         return error("train", exc)
     shape = "-".join(map(str, (2, *config.model.hidden, 1)))
     runs = config.training.runs
     status(f"training {config.title or config.name}: {shape} {config.model.activation}, "
            f"{config.training.epochs} epochs, seed {config.training.seed}" + (f", {runs} runs" if runs > 1 else ""))
+    fresh = not (state / CHECKPOINT).exists()
+    write_text(state / "config.toml", to_toml(config))  # the config a --resume of this run will read
     try:
         with RunDir(out, command="train") as run_dir:
-            trained = train(config, progress=not status.quiet)
+            trained = train(config, progress=not status.quiet, checkpoint=state / CHECKPOINT,
+                            checkpoint_every=every, resume=resume)
             write_run(trained, run_dir)
+            shutil.copyfile(state / CHECKPOINT, run_dir.file(CHECKPOINT))
     except DivergenceError as exc:
+        if fresh:
+            shutil.rmtree(state, ignore_errors=True)
         return error("train", f"{exc} Nothing was written to {out}.", FAILED)
+    except TrainingInterrupted as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"backproplab train: interrupted by {name} in epoch {exc.epoch} of {config.training.epochs}; "
+              f"the training state is saved in {exc.checkpoint}\nresume with: backproplab train --resume {out}",
+              file=sys.stderr)
+        return exit_code(exc.signum)
+    except KeyboardInterrupt:  # a second Ctrl-C (or one before training began): stop now
+        saved = state / CHECKPOINT
+        if not saved.exists():
+            shutil.rmtree(state, ignore_errors=True)
+        where = f"the last checkpoint, {saved}, is intact" if saved.exists() else "no checkpoint was written"
+        print(f"backproplab train: stopped at once by Ctrl-C; {where}", file=sys.stderr)
+        return exit_code(signal.SIGINT)
+    shutil.rmtree(state, ignore_errors=True)
     status(f"done in {trained.seconds:.1f} s; wrote {out}")
     summary = summarize(trained)
     if args.json:
@@ -105,6 +198,7 @@ def summarize(trained: Trained) -> dict[str, Any]:
         "epochs": trained.history.epochs,
         "final_loss": trained.final_loss(),
         "learned": float(np.mean(ok)) if np.ndim(ok) else bool(ok),
+        "diverged": dict(sorted(trained.history.diverged.items())),  # run -> epoch, frozen since
         "predictions": p,
         "seconds": trained.seconds,
     }
@@ -113,6 +207,8 @@ def summarize(trained: Trained) -> dict[str, Any]:
 def _summary_line(summary: dict[str, Any]) -> str:
     loss, ok = summary["final_loss"], summary["learned"]
     if np.ndim(loss):
+        diverged = len(summary.get("diverged", ()))
+        frozen = f"; {diverged} diverged and were frozen" if diverged else ""
         return (f"final loss median {np.median(loss):.4f} over {np.size(loss)} runs; "
-                f"learned by {ok:.1%} of the runs")
+                f"learned by {ok:.1%} of the runs{frozen}")
     return f"final loss {loss:.4f}; learned: {'yes' if ok else 'no'}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -85,13 +86,16 @@ def build_optimizer(config: ExperimentConfig) -> Optimizer:
 
 
 def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None = None, progress: bool = False,
-          callbacks: Sequence[Callback] = ()) -> Trained:
-    """Train the network ``config`` describes (``seed``/``runs`` override the config's)."""
+          callbacks: Sequence[Callback] = (), **fit_options: Any) -> Trained:
+    """Train the network ``config`` describes (``seed``/``runs`` override the config's).
+
+    ``fit_options`` go to ``fit`` as they are (``checkpoint``, ``checkpoint_every``, ``resume``).
+    """
     X, y = load_data(config)
     seed = config.training.seed if seed is None else seed
     net = build_network(config, X.shape[1], seed=seed, runs=runs)
     start = time.perf_counter()
     history = fit(net, X, y, optimizer=build_optimizer(config), epochs=config.training.epochs,
                   batch_size=config.training.batch_size, shuffle=config.training.shuffle, seed=seed,
-                  progress=progress, callbacks=callbacks)
+                  progress=progress, callbacks=callbacks, **fit_options)
     return Trained(config, net, history, X, y, seed, time.perf_counter() - start)
