@@ -181,6 +181,32 @@ def test_resume_refuses_a_different_run(tmp_path, change, match):
     assert all(np.array_equal(before[k], v) for k, v in net.params.items())
 
 
+def test_resume_with_validation_and_early_stopping(tmp_path):
+    # Early stopping keeps state across epochs (best values, patience, best parameters):
+    # the checkpoint carries it, so the resumed run stops where the uninterrupted one does.
+    from backproplab.early_stopping import EarlyStopping
+
+    X, y = data(n=60, seed=3)
+    X_val, y_val = data(n=30, seed=4)
+    y_val = 1 - y_val  # a validation set that disagrees: validation loss soon stops improving
+    common = {"epochs": 40, "batch_size": 8, "progress": False, "validation": (X_val, y_val)}
+
+    def run(**kwargs):
+        net = bp.mlp([3, 6, 1], seed=[5, 6, 7])
+        stopper = EarlyStopping(patience=4)
+        history = bp.fit(net, X, y, optimizer=Adam(0.02), early_stopping=stopper, **{**common, **kwargs})
+        return net, history, stopper
+
+    full, history, stopper = run()
+    assert (np.asarray(stopper.stopped_epoch) > 0).any(), "the test needs a run that stops early"
+    split = int(np.min(stopper.best_epoch)) + 1  # inside the patience window of some run
+    run(epochs=split, checkpoint=tmp_path / "c.npz")
+    resumed, resumed_history, resumed_stopper = run(resume=tmp_path / "c.npz")
+    assert_same_run(full, history, resumed, resumed_history)
+    assert np.array_equal(resumed_stopper.best_epoch, stopper.best_epoch)
+    assert np.array_equal(resumed_stopper.stopped_epoch, stopper.stopped_epoch)
+
+
 # --- per-run divergence -------------------------------------------------------------------
 def exploding(runs: int, bad: tuple[int, ...]) -> bp.Network:
     net = bp.mlp([3, 6, 1], activation="relu", seed=0, runs=runs)

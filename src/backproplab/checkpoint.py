@@ -33,7 +33,9 @@ from .network import Network
 from .optim import Optimizer
 
 if TYPE_CHECKING:
-    from .training import History
+    from collections.abc import Sequence
+
+    from .training import Callback, History
 
 FORMAT = "backproplab-checkpoint"
 FORMAT_VERSION = 1
@@ -81,6 +83,7 @@ class Checkpoint:
     diverged: dict[int, int]  # run -> epoch in which its loss stopped being finite
     fit: dict[str, Any] = field(default_factory=dict)  # settings the run must keep to resume
     position: Position | None = None
+    callbacks: dict[int, tuple[str, dict[str, np.ndarray]]] = field(default_factory=dict)  # index -> (type, state)
 
     @property
     def net(self) -> Network:
@@ -110,6 +113,7 @@ def save_checkpoint(
     epoch: int,
     fit: dict[str, Any] | None = None,
     position: Position | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> Path:
     """Write the training state to ``path`` atomically and return the path.
 
@@ -126,6 +130,8 @@ def save_checkpoint(
         Settings the resumed run must match (batch size, shuffling, loss, data fingerprint).
     position : Position, optional
         Where inside epoch ``epoch + 1`` training stopped.
+    callbacks : sequence of Callback
+        Their ``state_dict()`` is saved, by position in the sequence.
     """
     arrays: dict[str, np.ndarray] = {f"param/{name}": p for name, p in net.params.items()}
     for name, slots in optimizer.state.items():
@@ -134,6 +140,11 @@ def save_checkpoint(
     arrays.update({f"history/{name}": history[name] for name in history.keys()})  # noqa: SIM118 - not a dict
     for name, value in net.buffers.items():
         arrays[f"buffer/{name}"] = value
+    saved_callbacks = {}
+    for i, cb in enumerate(callbacks):
+        if state := cb.state_dict():
+            saved_callbacks[str(i)] = type(cb).__name__
+            arrays.update({f"callback/{i}/{key}": np.asarray(value) for key, value in state.items()})
     header: dict[str, Any] = {
         "architecture": net.to_config(),
         "optimizer": {"type": type(optimizer).__name__, "repr": repr(optimizer), "lr": optimizer.lr, "t": optimizer.t},
@@ -141,6 +152,7 @@ def save_checkpoint(
         "layer_rngs": {name: g.bit_generator.state for name, g in _layer_generators(net).items()},
         "epoch": int(epoch),
         "diverged": {str(run): int(e) for run, e in history.diverged.items()},
+        "callbacks": saved_callbacks,
         "fit": dict(fit or {}),
         "position": None,
     }
@@ -214,6 +226,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             diverged=diverged,
             fit=dict(header["fit"]),
             position=position,
+            callbacks=_callbacks(header.get("callbacks", {}), groups.get("callback", {})),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(f"{path}: damaged checkpoint header ({type(exc).__name__}: {exc})") from exc
@@ -269,6 +282,27 @@ def restore(ckpt: Checkpoint, net: Network, optimizer: Optimizer, rng: np.random
     optimizer.t = ckpt.optimizer["t"]
 
 
+def restore_callbacks(ckpt: Checkpoint, callbacks: Sequence[Callback]) -> None:
+    """Give each callback of a resumed run the state its counterpart saved (matched by position and type)."""
+    for i, (kind, state) in ckpt.callbacks.items():
+        if i >= len(callbacks) or type(callbacks[i]).__name__ != kind:
+            got = type(callbacks[i]).__name__ if i < len(callbacks) else "nothing"
+            raise ValueError(f"resume: the checkpoint {ckpt.path} holds the state of a {kind} as callback {i}; "
+                             f"this call has {got} there")
+        try:
+            callbacks[i].load_state_dict(state)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"{ckpt.path}: unusable state for {kind} ({type(exc).__name__}: {exc})") from exc
+
+
+def _callbacks(kinds: Any, arrays: dict[str, np.ndarray]) -> dict[int, tuple[str, dict[str, np.ndarray]]]:
+    found: dict[int, tuple[str, dict[str, np.ndarray]]] = {int(i): (str(kind), {}) for i, kind in dict(kinds).items()}
+    for key, value in arrays.items():
+        i, name = key.split("/", 1)
+        found[int(i)][1][name] = value
+    return found
+
+
 def check_paths(checkpoint: Any, resume: Any) -> tuple[Path | None, Path | None]:
     """Validate ``fit``'s ``checkpoint`` and ``resume`` arguments before any work starts."""
     paths = []
@@ -289,10 +323,8 @@ def fit_settings(X: np.ndarray, Y: np.ndarray, loss: Any, batch_size: int, shuff
     return {"batch_size": batch_size, "shuffle": shuffle, "loss": loss.name, "rows": rows, "data": data}
 
 
-def resume(
-    path: Path, net: Network, optimizer: Optimizer, rng: np.random.Generator, settings: dict[str, Any], epochs: int
-) -> Checkpoint:
-    """Load the checkpoint at ``path`` for ``fit`` and restore it into ``net``, ``optimizer`` and ``rng``.
+def resume(path: Path, net: Network, settings: dict[str, Any], epochs: int) -> Checkpoint:
+    """Load the checkpoint at ``path`` for ``fit`` and check it fits this run (``restore`` then applies it).
 
     Raises
     ------
@@ -311,7 +343,6 @@ def resume(
         raise ValueError(f"resume: the checkpoint {path} is at epoch {last}, past epochs={epochs}")
     if ckpt.position is not None:
         _check_position(ckpt, net, settings["rows"])
-    restore(ckpt, net, optimizer, rng)
     return ckpt
 
 

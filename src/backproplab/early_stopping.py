@@ -143,6 +143,23 @@ class EarlyStopping(Callback):
         if (self._stopped > 0).all():
             state.stop = True
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Best values, waits, stops and the best parameters so far: what a resumed run needs."""
+        state = {"best": self._best, "best_epoch": self._best_epoch, "wait": self._wait, "stopped": self._stopped}
+        if self._snapshot is not None:
+            state.update({f"snapshot/{name}": value for name, value in self._snapshot.items()})
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for key in ("best", "best_epoch", "wait", "stopped"):
+            if np.shape(state[key]) != self._best.shape:
+                raise ValueError(f"early stopping state {key!r} has shape {np.shape(state[key])}")
+        self._best, self._best_epoch = state["best"].copy(), state["best_epoch"].copy()
+        self._wait, self._stopped = state["wait"].copy(), state["stopped"].copy()
+        if self._snapshot is not None:
+            for name, saved in self._snapshot.items():
+                saved[...] = state[f"snapshot/{name}"]
+
     def on_fit_end(self, state: FitState) -> None:
         state.info["early_stopping"] = {"best_epoch": self.best_epoch, "stopped_epoch": self.stopped_epoch}
         if self._snapshot is None or not (self._best_epoch > 0).any():
