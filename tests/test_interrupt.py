@@ -207,6 +207,7 @@ def test_sigkill_at_random_moments_never_loses_the_last_checkpoint(tmp_path):
             break
         assert proc.returncode == -signal.SIGKILL, err
     assert proc.returncode == 0 and "done" in out
+    assert [p.name for p in path.parent.iterdir()] == ["ckpt.npz"], "temporary files of killed writers are cleared"
     assert len(resumed_from) == kills + 1 and resumed_from == sorted(resumed_from)
 
     net, history = reference(epochs)
@@ -239,7 +240,7 @@ def test_backproplab_train_stops_on_a_signal_with_a_checkpoint_and_resumes(tmp_p
         while not saved.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)  # wait for training to be under way: its first periodic checkpoint
         proc.send_signal(signum)
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:  # pragma: no cover - only if the child hung
             proc.kill()

@@ -362,6 +362,12 @@ def _check_position(ckpt: Checkpoint, net: Network, n: int) -> None:
         raise ModelFileError(f"{ckpt.path}: the saved position inside epoch {ckpt.epoch + 1} does not fit this run")
 
 
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary files a writer of ``path`` left when it was killed mid-write (``atomic_write`` names them)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+
+
 def data_fingerprint(*arrays: np.ndarray) -> str:
     """A short hash of arrays' dtypes, shapes and bytes: resuming on other data is refused."""
     h = hashlib.blake2b(digest_size=16)

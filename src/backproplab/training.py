@@ -241,6 +241,8 @@ def fit(
     history = History(net.runs)
     settings = _checkpoint.fit_settings(X, Y, loss_fn, batch_size, shuffle) if checkpoint or resume else {}
     ckpt = _checkpoint.resume(resume, net, settings, epochs) if resume else None  # checked, not yet applied
+    if checkpoint:
+        _checkpoint.remove_stale_temporaries(checkpoint)
     history = ckpt.history if ckpt else History(net.runs)
     position = ckpt.position if ckpt else None  # set when resuming inside an epoch
     frozen = _FrozenRuns(net, history)
