@@ -8,7 +8,8 @@ The one-line tour::
     print(bp.gradcheck(net, X, y))                         # backprop vs. finite differences
 """
 
-from .errors import BackproplabError, DivergenceError, ModelFileError
+from .checkpoint import load_checkpoint
+from .errors import BackproplabError, DivergenceError, ModelFileError, TrainingInterrupted
 from .gradcheck import GradcheckResult, gradcheck
 from .io import load_model as load
 from .layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
@@ -41,10 +42,12 @@ __all__ = [
     "ReLU",
     "Sigmoid",
     "Tanh",
+    "TrainingInterrupted",
     "__version__",
     "fit",
     "gradcheck",
     "load",
+    "load_checkpoint",
     "loss_and_gradients",
     "mlp",
 ]
