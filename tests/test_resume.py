@@ -79,23 +79,24 @@ def test_resume_at_an_epoch_boundary_is_bit_identical(tmp_path, runs, opt):
     assert resumed_history.epochs == 12
 
 
+@pytest.mark.parametrize("options", [{}, {"dropout": 0.2, "batch_norm": True}], ids=["plain", "dropout+bn"])
 @pytest.mark.parametrize("runs", [None, 3])
-def test_resume_inside_an_epoch_is_bit_identical(tmp_path, runs):
+def test_resume_inside_an_epoch_is_bit_identical(tmp_path, runs, options):
     X, y = data()
-    common = {"epochs": 6, "batch_size": 8, "progress": False, "optimizer": None}
-    full = bp.mlp([3, 6, 1], seed=4, runs=runs)
-    history = bp.fit(full, X, y, **{**common, "optimizer": Adam(0.01)})
+    common = {"epochs": 6, "batch_size": 8, "progress": False}
+    full = bp.mlp([3, 6, 1], seed=4, runs=runs, **options)
+    history = bp.fit(full, X, y, optimizer=Adam(0.01), **common)
 
-    stopped = bp.mlp([3, 6, 1], seed=4, runs=runs)
+    stopped = bp.mlp([3, 6, 1], seed=4, runs=runs, **options)
     with pytest.raises(TrainingInterrupted, match=r"after 24 of 40 rows of epoch 3.*resume=") as info:
         # 5 batches per epoch: the 13th loss evaluation is the 3rd batch of epoch 3
-        bp.fit(stopped, X, y, **{**common, "optimizer": Adam(0.01)}, loss=SignalOnCall(13), checkpoint=tmp_path / "c")
+        bp.fit(stopped, X, y, optimizer=Adam(0.01), **common, loss=SignalOnCall(13), checkpoint=tmp_path / "c")
     assert info.value.signum == signal.SIGINT and info.value.epoch == 3
     ckpt = load_checkpoint(tmp_path / "c")
     assert ckpt.epoch == 2 and ckpt.position is not None and ckpt.position.start == 24
 
-    resumed = bp.mlp([3, 6, 1], seed=4, runs=runs)
-    resumed_history = bp.fit(resumed, X, y, **{**common, "optimizer": Adam(0.01)}, resume=tmp_path / "c")
+    resumed = bp.mlp([3, 6, 1], seed=4, runs=runs, **options)
+    resumed_history = bp.fit(resumed, X, y, optimizer=Adam(0.01), **common, resume=tmp_path / "c")
     assert_same_run(full, history, resumed, resumed_history)
 
 
