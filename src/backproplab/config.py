@@ -60,6 +60,10 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {**_OPTIMIZER_CLASSES, "momentum": _OPT
                                           "nesterov": _OPTIMIZER_CLASSES["sgd"]}
 
 
+#: Data sets with more than two classes: they need a softmax output.
+MULTICLASS = frozenset({"iris", "digits", "mnist1d", "mnist", "spirals", "blobs"})
+
+
 class ConfigError(BackproplabError, ValueError):
     """A configuration is unreadable, or a value is unknown, of the wrong type or out of range.
 
@@ -299,6 +303,12 @@ def _cross_check(config: ExperimentConfig, where: Callable[[str, str], str]) -> 
     if config.data.name not in GATES and config.data.name != "parity" and config.data.val == 0 and (
             config.training.patience is not None):
         raise ConfigError(f"{where('training', 'patience')} needs a validation part: [data] val > 0")
+    if config.training.momentum is not None and config.training.optimizer not in ("sgd", "momentum", "nesterov"):
+        raise ConfigError(f"{where('training', 'momentum')} applies to sgd, momentum and nesterov, not to "
+                          f"optimizer {config.training.optimizer!r}")
+    if config.data.name in MULTICLASS and config.model.output != "softmax":
+        raise ConfigError(f"{where('model', 'output')} must be \"softmax\" for {config.data.name}, which has more "
+                          f"than two classes; got {config.model.output!r}")
     if config.data.val + config.data.test >= 1:
         raise ConfigError(f"{where('data', 'test')}: val + test must be below 1, got "
                           f"{config.data.val} + {config.data.test}")

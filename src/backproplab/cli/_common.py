@@ -106,13 +106,25 @@ class ConfigFlag:
 
 #: Every flag that sets a config value. Commands pick the ones that matter to them by section.
 CONFIG_FLAGS: tuple[ConfigFlag, ...] = (
-    ConfigFlag("--data", "data", "name", str, "data set: a logic function (and, or, xor, nand, nor, xnor)", "NAME"),
+    ConfigFlag("--data", "data", "name", str, "data set: a logic function (and, or, xor, nand, nor, xnor, parity), a "
+               "toy set (moons, circles, spirals, blobs), iris, digits, mnist1d or mnist", "NAME"),
+    ConfigFlag("--n-samples", "data", "n_samples", int, "points of a toy set"),
+    ConfigFlag("--noise", "data", "noise", float, "noise of a toy set"),
+    ConfigFlag("--val", "data", "val", float, "share of the data held out for validation"),
     ConfigFlag("--hidden", "model", "hidden", _int_list, "hidden layer widths, comma-separated (e.g. 8 or 16,8)",
                "W[,W...]"),
     ConfigFlag("--activation", "model", "activation", str, "hidden activation (sigmoid, tanh, relu, leaky_relu, ...)"),
     ConfigFlag("--init", "model", "init", str, "weight initialisation (he_normal, he_uniform, glorot_normal, ...)"),
     ConfigFlag("--dtype", "model", "dtype", str, "float64 or float32"),
-    ConfigFlag("--optimizer", "training", "optimizer", str, "optimizer (sgd)"),
+    ConfigFlag("--output", "model", "output", str, "output: sigmoid (binary), softmax (multi-class), identity"),
+    ConfigFlag("--dropout", "model", "dropout", float, "dropout rate after every hidden activation"),
+    ConfigFlag("--batch-norm", "model", "batch_norm", bool, "batch normalisation before every hidden activation"),
+    ConfigFlag("--optimizer", "training", "optimizer", str, "sgd, momentum, nesterov, rmsprop, adam or adamw"),
+    ConfigFlag("--momentum", "training", "momentum", float, "momentum of sgd/momentum/nesterov"),
+    ConfigFlag("--weight-decay", "training", "weight_decay", float, "L2 weight decay (decoupled for adamw)"),
+    ConfigFlag("--schedule", "training", "schedule", str, "LR schedule: constant, step, exponential, cosine"),
+    ConfigFlag("--patience", "training", "patience", int, "early stopping after this many epochs without a better "
+               "validation loss"),
     ConfigFlag("--lr", "training", "lr", float, "learning rate"),
     ConfigFlag("--clip-norm", "training", "clip_norm", float, "clip the global gradient norm of each run to this"),
     ConfigFlag("--epochs", "training", "epochs", int, "number of epochs"),
@@ -130,7 +142,10 @@ def add_config_flags(parser: argparse.ArgumentParser, sections: Sequence[str] = 
                              "flags override its values (default: built-in defaults)")
     group = parser.add_argument_group("config values (override the CONFIG file)")
     for f in CONFIG_FLAGS:
-        if f.section in sections and f.flag not in exclude:
+        if f.section in sections and f.flag not in exclude and f.type is bool:  # a switch
+            group.add_argument(f.flag, dest=f"cfg_{f.section}_{f.key}", action="store_const", const=True,
+                               default=None, help=f.help)
+        elif f.section in sections and f.flag not in exclude:
             group.add_argument(f.flag, dest=f"cfg_{f.section}_{f.key}", type=f.type, default=None,
                                metavar=f.metavar or f.key.upper(), help=f.help)
 

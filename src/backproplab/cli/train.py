@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 
 from ..config import ConfigError, ExperimentConfig, from_dict, load_config, to_dict, to_toml
+from ..data import GATES
 from ..errors import DivergenceError, TrainingInterrupted
+from ..experiments import classify
 from ..experiments.build import Trained, train
 from ..experiments.stats import band, learned
 from ..interrupt import exit_code
@@ -125,7 +127,10 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"{state} holds an interrupted run: continue it with --resume {out}, or delete {state}")
     except USAGE_ERRORS as exc:
         return error("train", exc)
-    shape = "-".join(map(str, (2, *config.model.hidden, 1)))
+    if config.data.name in GATES:
+        shape = "-".join(map(str, (2, *config.model.hidden, 1)))
+    else:
+        shape = f"hidden {'-'.join(map(str, config.model.hidden))}"
     runs = config.training.runs
     status(f"training {config.title or config.name}: {shape} {config.model.activation}, "
            f"{config.training.epochs} epochs, seed {config.training.seed}" + (f", {runs} runs" if runs > 1 else ""))
@@ -156,6 +161,15 @@ def run(args: argparse.Namespace) -> int:
         return exit_code(signal.SIGINT)
     shutil.rmtree(state, ignore_errors=True)
     status(f"done in {trained.seconds:.1f} s; wrote {out}")
+    if trained.dataset is not None:  # a split data set: accuracy per part instead of the truth table
+        res = classify.results(trained)
+        if args.json:
+            _print_json({"epochs": trained.history.epochs, **res, "diverged": trained.history.diverged,
+                         "seconds": trained.seconds, "out": str(out), "config": to_dict(config)})
+        else:
+            print(classify.accuracy_table(trained, res).to_text())
+            print(f"\nrun directory: {out} (figures/confusion_matrix.png, figures/learning_curves.png)")
+        return OK
     summary = summarize(trained)
     if args.json:
         _print_json({**summary, "out": str(out), "config": to_dict(config)})
@@ -170,8 +184,28 @@ def write_run(trained: Trained, run_dir: RunDir) -> None:
     run_dir.write_config(trained.config)
     run_dir.write_history(trained.history)
     run_dir.save_model(trained.net)
+    if trained.dataset is not None:
+        write_classification(trained, run_dir)
+        return
     table = predictions_table(trained)
     run_dir.write_csv(f"tables/{table.name}.csv", table.header, table.rows)
+
+
+def write_classification(trained: Trained, run_dir: RunDir) -> None:
+    """Accuracy and per-class tables, the test confusion matrix and the learning curves of a split data set."""
+    from ..viz.classification import confusion_matrix_figure, learning_curves
+
+    res = classify.results(trained)
+    for table in (classify.accuracy_table(trained, res), classify.per_class_table(trained, res)):
+        run_dir.write_csv(f"tables/{table.name}.csv", table.header, table.rows)
+    k = len(res["confusion_matrix"])
+    run_dir.write_csv("tables/confusion_matrix.csv", ["true \\ predicted", *map(str, range(k))],
+                      [[i, *map(int, row)] for i, row in enumerate(res["confusion_matrix"])])
+    title = trained.config.title or trained.config.name
+    pooled = "" if trained.net.runs is None else f" (test, {trained.net.runs} runs pooled)"
+    run_dir.save_figure(confusion_matrix_figure(res["confusion_matrix"], title=title + pooled),
+                        "figures/confusion_matrix.png")
+    run_dir.save_figure(learning_curves(trained.history, title=title), "figures/learning_curves.png")
 
 
 def predictions_table(trained: Trained) -> Table:

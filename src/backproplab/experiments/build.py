@@ -4,10 +4,16 @@ This is the one path every front end takes (``backproplab train``, ``reproduce``
 the sweeps), so a config means the same thing everywhere::
 
     config -> load_data -> build_network -> build_optimizer -> fit -> Trained
+
+Logic tables train on their four rows, as the report did. Every other data set
+(toy sets, Iris, digits, MNIST-1D, MNIST) is split by ``load_dataset`` into
+train/validation/test parts, seeded by the run's seed; the validation part is
+evaluated every epoch (and drives early stopping when ``patience`` is set).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,10 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from ..config import OPTIMIZERS, ExperimentConfig
-from ..data import logic_table
+from ..config import ExperimentConfig
+from ..data import GATES, Dataset, load, logic_table
+from ..early_stopping import EarlyStopping
 from ..network import Network, loss_and_gradients, mlp
-from ..optim import Optimizer
+from ..optim import Optimizer, get_optimizer
+from ..schedules import SCHEDULES, Schedule
 from ..training import Callback, History, fit
 
 
@@ -47,6 +55,8 @@ class Trained:
     y: np.ndarray
     seed: int
     seconds: float
+    #: The split data set (None for logic tables, whose four rows are all there is).
+    dataset: Dataset | None = None
 
     def predict_proba(self) -> np.ndarray:
         """Predicted probability of class 1 on the training rows: ``(B,)``, or ``(R, B)`` with runs."""
@@ -61,28 +71,65 @@ class Trained:
         return loss_and_gradients(self.net, self.X, self.y, train=False)[0]
 
 
-def load_data(config: ExperimentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The training data ``X: (B, D_in)``, ``y: (B,)`` named by ``config.data``."""
-    return logic_table(config.data.name, dtype=config.model.dtype)
+def load_data(config: ExperimentConfig, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The training data ``X: (B, D_in)``, ``y: (B,)`` named by ``config.data`` (the training part of a split)."""
+    if config.data.name in GATES:
+        return logic_table(config.data.name, dtype=config.model.dtype)
+    ds = load_dataset(config, seed)
+    return ds.X_train, ds.y_train
+
+
+def load_dataset(config: ExperimentConfig, seed: int | None = None) -> Dataset:
+    """``config.data`` as a ``Dataset``, split with ``seed`` (default: the config's) and cast to the model's dtype."""
+    data = config.data
+    options: dict[str, Any] = {}
+    if data.name in ("moons", "circles", "spirals", "blobs"):
+        options["n_samples"] = data.n_samples
+        if data.noise is not None:
+            options["noise"] = data.noise
+    ds = load(data.name, val=data.val, test=data.test, seed=config.training.seed if seed is None else seed, **options)
+    dtype = config.model.dtype
+    return dataclasses.replace(ds, X_train=ds.X_train.astype(dtype), X_val=ds.X_val.astype(dtype),
+                               X_test=ds.X_test.astype(dtype))
 
 
 def build_network(config: ExperimentConfig, n_inputs: int, *, seed: int | None = None,
-                  runs: int | None = None) -> Network:
-    """The network of ``config.model`` with ``n_inputs`` inputs and one (sigmoid) output.
+                  runs: int | None = None, n_outputs: int = 1) -> Network:
+    """The network of ``config.model`` with ``n_inputs`` inputs and ``n_outputs`` outputs (one sigmoid unit by default).
 
     ``seed`` and ``runs`` default to ``config.training``; ``runs=1`` builds one
     network without a runs axis.
     """
     model, training = config.model, config.training
     runs = training.runs if runs is None else runs
-    return mlp([n_inputs, *model.hidden, 1], activation=model.activation, output=model.output, init=model.init,
-               seed=training.seed if seed is None else seed, runs=None if runs == 1 else runs, dtype=model.dtype)
+    return mlp([n_inputs, *model.hidden, n_outputs], activation=model.activation, output=model.output,
+               init=model.init, seed=training.seed if seed is None else seed, runs=None if runs == 1 else runs,
+               dtype=model.dtype, dropout=model.dropout, batch_norm=model.batch_norm)
 
 
 def build_optimizer(config: ExperimentConfig) -> Optimizer:
     """The optimizer of ``config.training``."""
     training = config.training
-    return OPTIMIZERS[training.optimizer](training.lr, clip_norm=training.clip_norm)
+    options: dict[str, Any] = {"clip_norm": training.clip_norm}
+    if training.weight_decay:
+        options["weight_decay"] = training.weight_decay
+    if training.momentum is not None:
+        if training.optimizer not in ("sgd", "momentum", "nesterov"):
+            raise ValueError(f"momentum applies to sgd, momentum and nesterov, not to {training.optimizer!r}")
+        options["momentum"] = training.momentum
+    return get_optimizer(training.optimizer, training.lr, **options)
+
+
+def build_schedule(config: ExperimentConfig) -> Schedule | None:
+    """The learning-rate schedule of ``config.training`` (None for a constant rate)."""
+    training = config.training
+    if training.schedule == "constant":
+        return None
+    if training.schedule == "step":
+        return SCHEDULES["step"](training.lr_step, training.lr_gamma)
+    if training.schedule == "exponential":
+        return SCHEDULES["exponential"](training.lr_gamma)
+    return SCHEDULES[training.schedule](training.epochs)
 
 
 def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None = None, progress: bool = False,
@@ -91,11 +138,24 @@ def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None
 
     ``fit_options`` go to ``fit`` as they are (``checkpoint``, ``checkpoint_every``, ``resume``).
     """
-    X, y = load_data(config)
     seed = config.training.seed if seed is None else seed
-    net = build_network(config, X.shape[1], seed=seed, runs=runs)
+    dataset = None if config.data.name in GATES else load_dataset(config, seed)
+    X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
+    n_outputs = dataset.n_classes if dataset is not None and config.model.output == "softmax" else 1
+    if dataset is not None and dataset.n_classes > 2 and config.model.output != "softmax":
+        raise ValueError(f"{config.data.name} has {dataset.n_classes} classes: use [model] output = \"softmax\"")
+    net = build_network(config, X.shape[1], seed=seed, runs=runs, n_outputs=n_outputs)
+    callbacks = list(callbacks)
+    schedule = build_schedule(config)
+    if schedule is not None:
+        callbacks.append(schedule)
+    if dataset is not None and len(dataset.y_val):
+        fit_options.setdefault("validation", (dataset.X_val, dataset.y_val))
+    if config.training.patience is not None:
+        monitor = "val_loss" if "validation" in fit_options else "loss"
+        fit_options.setdefault("early_stopping", EarlyStopping(monitor, patience=config.training.patience))
     start = time.perf_counter()
     history = fit(net, X, y, optimizer=build_optimizer(config), epochs=config.training.epochs,
                   batch_size=config.training.batch_size, shuffle=config.training.shuffle, seed=seed,
                   progress=progress, callbacks=callbacks, **fit_options)
-    return Trained(config, net, history, X, y, seed, time.perf_counter() - start)
+    return Trained(config, net, history, X, y, seed, time.perf_counter() - start, dataset)
