@@ -142,8 +142,21 @@ class Network:
         return X
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Output activation of the logits: ``(B, K)`` or ``(R, B, K)``."""
-        return OUTPUTS[self.output](self.forward(self.check_input(X), train=False))
+        """Output activation of the logits: ``(B, K)`` or ``(R, B, K)``.
+
+        Raises ``ValueError`` if the forward pass overflows (inputs of 1e300 do) for a
+        network without a runs axis; with one, like ``fit``, a run that overflows
+        reports NaN and the others their values.
+        """
+        X = self.check_input(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            p = OUTPUTS[self.output](self.forward(X, train=False))
+        if self.runs is None and not np.isfinite(p).all():
+            raise ValueError(
+                f"the network's output overflowed (X holds values up to {np.abs(X).max():.3g}); "
+                "scale or standardise the inputs"
+            )
+        return p
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (sigmoid: ``p >= 0.5``; softmax: arg max) or regression values.

@@ -119,6 +119,20 @@ def test_huge_values_train_or_diverge_cleanly(scale, kind):
 
 
 @FAST
+@given(scale=HUGE, kind=st.sampled_from(sorted(nets())), seed=st.integers(0, 50), entry=st.sampled_from(
+    sorted(X_ENTRY_POINTS)))
+def test_huge_inputs_predict_finite_values_or_are_refused(scale, kind, seed, entry):
+    net = nets()[kind]
+    for p in net.params.values():
+        p[...] = np.random.default_rng(seed).normal(size=p.shape)
+    result = outcome(X_ENTRY_POINTS[entry], net, X4 * scale)
+    if isinstance(result, BaseException):
+        assert isinstance(result, ValueError) and "overflow" in str(result)
+    elif net.runs is None:
+        assert np.isfinite(result).all()
+
+
+@FAST
 @given(
     X=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=4, max_side=5), elements=st.floats(-1e6, 1e6)),
     y=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), elements=st.floats(-3, 3)),
