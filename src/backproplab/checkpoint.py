@@ -188,7 +188,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             name, slot = key.rsplit("/", 1)
             opt_state.setdefault(name, {})[slot] = value
         optimizer = dict(header["optimizer"])
-        if not (isinstance(optimizer["type"], str) and _is_number(optimizer["lr"]) and _is_int(optimizer["t"])):
+        lr, t = optimizer["lr"], optimizer["t"]
+        if not (isinstance(optimizer["type"], str) and _is_number(lr) and 0 < lr < np.inf and _is_int(t) and t >= 0):
             raise ValueError(f"bad optimizer entry {optimizer!r:.80}")
         epoch = header["epoch"]
         if not _is_int(epoch) or epoch < 0:
