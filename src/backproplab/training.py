@@ -278,6 +278,7 @@ def fit(
                 last_good, order, first = position.last_good, position.order, position.start
                 total_loss, total_correct = position.loss_sum, position.correct
                 position = None
+            holding = bool(frozen)  # runs freeze only at an epoch's end: one test per epoch, not per step
             for start in range(first, n, batch_size):
                 if order is None:
                     xb = X[..., start : start + batch_size, :]
@@ -291,7 +292,7 @@ def fit(
                     total_correct = total_correct + loss_fn.correct(z, yb)
                 net.backward(loss_fn.gradient(z, yb), input_grad=False)  # fit never needs d loss / d X
                 optimizer.step(net.params, net.grads)
-                if frozen:
+                if holding:
                     frozen.hold()
                 if signals.received:
                     done = min(start + batch_size, n)
