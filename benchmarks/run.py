@@ -298,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sweep", action="store_true", help="skip the scaling sweeps and the figure")
     parser.add_argument("--no-memory", action="store_true", help="skip B3's peak memory")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for results.json and scaling.png")
+    parser.add_argument(
+        "--threads", type=int, help="limit the BLAS and PyTorch thread pools (default: their own, one per core)"
+    )
     args = parser.parse_args(argv)
     only = {s.strip().upper() for s in args.only.split(",")}
 
@@ -308,6 +311,14 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(text)
 
     have = peers.available()
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(args.threads)  # in force until the process ends
+        if have["torch"]:
+            import torch
+
+            torch.set_num_threads(args.threads)
     info = machine(have)
     for name, version in have.items():
         if version is None:
@@ -349,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     info["loadavg_end"] = os.getloadavg()[0]
     log(f"\nload average (1 min): {info['loadavg_start']:.2f} at start, {info['loadavg_end']:.2f} at end")
     bp.io.write_text(args.out / "results.json", json.dumps(results, indent=1, default=str))
+    bp.io.write_text(args.out / "results.txt", "\n".join(lines) + "\n")
+    if args.threads:
+        limits.restore_original_limits()
     return 0
 
 
