@@ -9,25 +9,34 @@ The one-line tour::
 """
 
 from .checkpoint import load_checkpoint
+from .early_stopping import EarlyStopping, evaluate
 from .errors import BackproplabError, DivergenceError, ModelFileError, TrainingInterrupted
 from .gradcheck import GradcheckResult, gradcheck
 from .io import load_model as load
-from .layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from .layers import BatchNorm, Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import Network, loss_and_gradients, mlp
-from .optim import SGD, Optimizer
+from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
+from .schedules import CosineDecay, ExponentialDecay, StepDecay
 from .training import Callback, FitState, History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SGD",
+    "Adam",
+    "AdamW",
     "BackproplabError",
+    "BatchNorm",
     "BinaryCrossEntropy",
     "Callback",
+    "CosineDecay",
     "CrossEntropy",
     "Dense",
     "DivergenceError",
+    "Dropout",
+    "EarlyStopping",
+    "ExponentialDecay",
     "FitState",
     "GradcheckResult",
     "History",
@@ -39,11 +48,14 @@ __all__ = [
     "ModelFileError",
     "Network",
     "Optimizer",
+    "RMSprop",
     "ReLU",
     "Sigmoid",
+    "StepDecay",
     "Tanh",
     "TrainingInterrupted",
     "__version__",
+    "evaluate",
     "fit",
     "gradcheck",
     "load",
