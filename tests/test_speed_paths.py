@@ -249,3 +249,20 @@ def test_fit_leaves_the_caller_data_untouched():
     bp.fit(bp.mlp([2, 4, 3], output="softmax", dtype="float32"), X, y, epochs=3, batch_size=4, progress=False)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (70, 80), (2, 70, 40)])  # below and above the scratch-array size
+def test_sgd_steps_equal_the_plain_update_and_keep_no_stale_scratch(shape):
+    rng = np.random.default_rng(6)
+    p = rng.normal(size=shape).astype(np.float32)
+    expected = p.copy()
+    opt = bp.SGD(0.05)
+    for _ in range(3):
+        g = rng.normal(size=shape).astype(np.float32)
+        g_before = g.copy()
+        opt.step({"w": p}, {"w": g})
+        expected = expected - np.float32(0.05) * g_before
+        np.testing.assert_array_equal(p, expected)  # bit for bit: the same product, subtracted
+        np.testing.assert_array_equal(g, g_before)  # the gradient itself is never scaled in place
+        assert p.dtype == np.float32
+    assert opt.state == {}  # scratch space is not optimizer state (checkpoints save state)

@@ -59,6 +59,8 @@ class Optimizer:
         self.state: dict[str, dict[str, np.ndarray]] = {}
         #: Number of steps taken.
         self.t = 0
+        # Scratch arrays for `_scaled`, by parameter name: work space, not state (never saved).
+        self._work: dict[str, np.ndarray] = {}
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         """Update every array of ``params`` in place from ``grads`` (same keys)."""
@@ -82,6 +84,22 @@ class Optimizer:
         if key not in slot:
             slot[key] = np.zeros_like(like)
         return slot[key]
+
+    def _scaled(self, name: str, g: np.ndarray, factor: float) -> np.ndarray:
+        """``factor * g``, written into a scratch array kept for ``name`` between steps.
+
+        The product is only read by the update that follows. A fresh temporary the
+        size of a wide layer's weights (megabytes) makes the allocator hand memory
+        back and fault it in again at every step, which costs more than the
+        multiplication; small arrays keep the plain temporary, which is cheaper
+        than the bookkeeping.
+        """
+        if g.size < 4096:
+            return factor * g
+        out = self._work.get(name)
+        if out is None or out.shape != g.shape or out.dtype != g.dtype:
+            out = self._work[name] = np.empty_like(g)
+        return np.multiply(g, factor, out=out)  # same values as factor * g
 
     def _options(self) -> tuple[tuple[str, object], ...]:
         """Hyper-parameters shown by ``repr`` (besides lr, weight decay and clipping)."""
@@ -147,7 +165,7 @@ class SGD(Optimizer):
 
     def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         if not self.momentum:
-            p -= self.lr * g
+            p -= self._scaled(name, g, self.lr)
             return
         v = self._buffer(name, "velocity", p)
         v *= self.momentum
