@@ -86,6 +86,16 @@ def test_regressor_multi_output_and_r2():
     assert single.predict(X).shape == (200,)
 
 
+def test_alpha_is_scikit_learns_penalty_per_batch(iris):
+    # The L2 gradient alpha * W / batch_size, as scikit-learn adds it, becomes the optimizer's weight decay.
+    X, y = iris
+    clf = MLPClassifier(hidden_layer_sizes=(4,), alpha=0.5, batch_size=25, max_iter=1, random_state=0)
+    assert clf._optimizer(25).weight_decay == pytest.approx(0.02)
+    strong = MLPClassifier(hidden_layer_sizes=(8,), alpha=50.0, max_iter=50, random_state=0).fit(X, y)
+    weak = MLPClassifier(hidden_layer_sizes=(8,), alpha=0.0, max_iter=50, random_state=0).fit(X, y)
+    assert np.abs(strong.net_.params["0.W"]).sum() < np.abs(weak.net_.params["0.W"]).sum()
+
+
 def test_pickle_round_trip(iris):
     X, y = iris
     clf = MLPClassifier(**SMALL).fit(X, y)
@@ -96,7 +106,8 @@ def test_pickle_round_trip(iris):
     ("params", "match"),
     [({"solver": "lbfgs"}, "solver"), ({"activation": "softplus"}, "activation"),
      ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"), ({"batch_size": 0}, "batch_size"),
-     ({"validation_fraction": 1.5}, "validation_fraction"), ({"learning_rate_init": -1}, "lr")],
+     ({"validation_fraction": 1.5}, "validation_fraction"), ({"learning_rate_init": -1}, "lr"),
+     ({"alpha": -0.1}, "alpha")],
 )
 def test_bad_parameters_fail_in_fit(iris, params, match):
     X, y = iris

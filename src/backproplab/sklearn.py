@@ -10,8 +10,8 @@ idea is the same:
 ``hidden_layer_sizes``  widths of the hidden layers
 ``activation``          ``"relu"``, ``"tanh"``, ``"logistic"`` (sigmoid), ``"identity"``, ``"leaky_relu"``
 ``solver``              ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``
-``alpha``               L2 penalty, applied as weight decay ``g += alpha * p``
-                        (scikit-learn scales it by ``1 / batch``, and spares biases)
+``alpha``               L2 penalty ``alpha / 2 * ||W||**2`` per batch, as scikit-learn:
+                        weight decay ``g += alpha / batch_size * p`` (on biases too)
 ``batch_size``          ``"auto"`` = ``min(200, n_samples)``
 ``learning_rate_init``, ``max_iter`` (epochs), ``shuffle``, ``random_state``,
 ``tol``, ``n_iter_no_change``, ``momentum``, ``nesterovs_momentum``,
@@ -112,8 +112,8 @@ class _BaseMLP(BaseEstimator):
         self.batch_norm = batch_norm
 
     # --- pieces ---------------------------------------------------------------------------------
-    def _optimizer(self) -> Optimizer:
-        lr, wd = self.learning_rate_init, self.alpha
+    def _optimizer(self, batch: int) -> Optimizer:
+        lr, wd = self.learning_rate_init, self.alpha / batch  # scikit-learn divides the penalty by the batch size
         if self.solver == "sgd":
             return SGD(lr, self.momentum, nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=wd)
         if self.solver == "adam":
@@ -134,11 +134,12 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X: np.ndarray, targets: np.ndarray, n_out: int, classifier: bool) -> _BaseMLP:
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; known: {', '.join(sorted(_ACTIVATIONS))}")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not self.alpha >= 0:
+            raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
         rng = check_random_state(self.random_state)
         seed_net, seed_fit, seed_split = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
-        optimizer = self._optimizer()
         validation, callbacks, scorer = None, [], None
         X_fit, y_fit = X, targets
         if self.early_stopping:
@@ -161,6 +162,7 @@ class _BaseMLP(BaseEstimator):
         batch = min(200, n) if self.batch_size == "auto" else self.batch_size
         if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
             raise ValueError(f"batch_size must be 'auto' or a positive integer, got {self.batch_size!r}")
+        optimizer = self._optimizer(int(min(batch, n)))
         net = mlp(
             self._sizes(X.shape[1], n_out), activation=_ACTIVATIONS[self.activation], output=self._output,
             seed=seed_net, dropout=self.dropout, batch_norm=self.batch_norm,
