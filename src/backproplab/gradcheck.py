@@ -84,7 +84,8 @@ class GradcheckResult:
                  f"GradcheckResult({verdict}: max relative error {self.max_error:.2e} >= {self.threshold:.0e}"]
         width = max((len(n) for n in self.errors), default=4)
         for name, err in self.errors.items():
-            lines.append(f"  {name:<{width}}  {err:.2e}  ({self.checked[name]} entries)")
+            n = self.checked[name]
+            lines.append(f"  {name:<{width}}  {err:.2e}  ({n} {'entry' if n == 1 else 'entries'})")
         return "\n".join(lines) + ")"
 
 
