@@ -120,6 +120,39 @@ def torch_mnist_like(prob: Problem) -> Callable[[], Result]:
     return run
 
 
+def one_thread(prepare: Callable[[Problem], Callable[[], Result]]) -> Callable[[Problem], Callable[[], Result]]:
+    """The same PyTorch contender with one intra-op thread, as a user who knows PyTorch would run a tiny model.
+
+    PyTorch's default pool (one thread per core) splits even tiny operations,
+    and on a 2-core machine busy with anything else its threads wait on each
+    other: both settings are measured and the targets use the faster.
+    """
+
+    def prepare_one(prob: Problem) -> Callable[[], Result]:
+        import torch
+
+        run = prepare(prob)
+
+        def run_one() -> Result:
+            before = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return run()
+            finally:
+                torch.set_num_threads(before)
+
+        return run_one
+
+    return prepare_one
+
+
+def torch_threads() -> int:
+    """PyTorch's current intra-op thread count."""
+    import torch
+
+    return torch.get_num_threads()
+
+
 # --- scikit-learn -----------------------------------------------------------------------
 
 

@@ -182,8 +182,11 @@ class Sigmoid(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         a = self._a
-        dx = dout * a
-        dx *= 1.0 - a  # (dout * a) * (1 - a), evaluated in that order
+        # (1 - a) * a * dout built in place on one new array: a temporary for (1 - a) as
+        # large as the layer's output costs more in allocation than in arithmetic.
+        dx = 1.0 - a
+        dx *= a
+        dx *= dout
         return dx
 
 

@@ -91,11 +91,9 @@ class Optimizer:
         The product is only read by the update that follows. A fresh temporary the
         size of a wide layer's weights (megabytes) makes the allocator hand memory
         back and fault it in again at every step, which costs more than the
-        multiplication; small arrays keep the plain temporary, which is cheaper
-        than the bookkeeping.
+        multiplication. (Callers keep small arrays on the plain temporary, which
+        is cheaper than this bookkeeping.)
         """
-        if g.size < 4096:
-            return factor * g
         out = self._work.get(name)
         if out is None or out.shape != g.shape or out.dtype != g.dtype:
             out = self._work[name] = np.empty_like(g)
@@ -165,7 +163,7 @@ class SGD(Optimizer):
 
     def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         if not self.momentum:
-            p -= self._scaled(name, g, self.lr)
+            p -= self.lr * g if g.size < 4096 else self._scaled(name, g, self.lr)  # see _scaled
             return
         v = self._buffer(name, "velocity", p)
         v *= self.momentum
