@@ -154,8 +154,11 @@ class Dense(Layer):
             x.T.dot(dout, out=dW)  # (D_in, B) @ (B, D_out) -> (D_in, D_out)
             np.add.reduce(dout, axis=0, keepdims=True, out=db)  # (1, D_out); np.sum minus its Python wrapper
             return
-        # A shared input (B, D_in) broadcasts against per-run dout (R, B, D_out).
-        np.matmul(x.swapaxes(-1, -2), dout, out=dW)  # (R, D_in, B) @ (R, B, D_out) -> (R, D_in, D_out)
+        # A shared input (B, D_in) broadcasts against per-run dout (R, B, D_out); its small
+        # transpose is copied to contiguous memory first, which NumPy's broadcasting matmul
+        # runs 3x faster than a transposed float32 view.
+        xT = np.ascontiguousarray(x.T) if x.ndim == 2 else x.swapaxes(-1, -2)
+        np.matmul(xT, dout, out=dW)  # (R, D_in, B) @ (R, B, D_out) -> (R, D_in, D_out)
         if dout.ndim == 3:
             # Summing over the middle axis of (R, B, D_out) is slow in NumPy's reduction
             # machinery (a short inner loop per run); einsum's loop over b is 4-5x faster.

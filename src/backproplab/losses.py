@@ -143,8 +143,7 @@ class BinaryCrossEntropy(Loss):
     output = "sigmoid"
 
     def value(self, z: np.ndarray, y: np.ndarray) -> np.ndarray | float:
-        # logaddexp(0, -|z|) is log1p(exp(-|z|)) in one ufunc instead of two.
-        return _batch_mean(np.maximum(z, 0) - z * y + np.logaddexp(0, -np.abs(z)))
+        return _batch_mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 
     def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         dz = sigmoid(z)  # a new array: finish in place
