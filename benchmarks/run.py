@@ -191,7 +191,7 @@ def print_targets(rows: list[dict], log: Callable[[str], None]) -> None:
     for wname, contender, text, ok in TARGETS:
         found = [r for r in rows if r["workload"] == wname and r["contender"].startswith(contender)]
         if not found:
-            log(f"  {wname} {text:<36} not measured ({contender} unavailable)")
+            log(f"  {wname} {text:<36} not measured (workload not run or {contender} unavailable)")
         for label in dict.fromkeys(r["label"] for r in found):
             best = min((r for r in found if r["label"] == label), key=lambda r: r["median_s"])
             verdict = "met" if ok(best["ratio"]) else "MISSED"
