@@ -238,7 +238,6 @@ def fit(
     batch_size = min(batch_size, n)
     shuffle = shuffle and batch_size < n
     rng = np.random.default_rng(seed)
-    history = History(net.runs)
     settings = _checkpoint.fit_settings(X, Y, loss_fn, batch_size, shuffle) if checkpoint or resume else {}
     ckpt = _checkpoint.resume(resume, net, settings, epochs) if resume else None  # checked, not yet applied
     if checkpoint:
