@@ -226,6 +226,10 @@ def from_dict(
         elif f.name in raw:
             values[f.name] = _value(raw[f.name], hints[f.name], f.metadata, where("", f.name))
     config = ExperimentConfig(**values)
+    model = raw.get("model", {})
+    if config.data.name in MULTICLASS and "output" not in model and ("model", "output") not in flags:
+        # Unless the config names an output, a data set of more than two classes gets softmax.
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model, output="softmax"))
     _cross_check(config, where)
     return config
 

@@ -69,7 +69,7 @@ def test_logic_tables_keep_the_reports_outputs(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "match"),
     [
-        (["--data", "iris"], "softmax"),
+        (["--data", "iris", "--output", "sigmoid"], "softmax"),
         (["--data", "cifar"], "--data"),
         (["--data", "moons", "--schedule", "linear"], "--schedule"),
         (["--data", "moons", "--dropout", "1.5"], "--dropout"),
@@ -88,3 +88,26 @@ def test_shipped_mnist1d_preset_is_valid():
     assert config.data.name == "mnist1d" and config.model.output == "softmax" and config.model.dropout > 0
     with pytest.raises(ConfigError, match="softmax"):
         config.replace("model", output="sigmoid")
+
+
+def test_multi_class_data_gets_a_softmax_output_unless_one_is_named(tmp_path, capsys):
+    from backproplab.cli import main
+
+    assert main(["train", "--data", "iris", "--epochs", "2", "--out", str(tmp_path / "iris"), "--quiet"]) == 0
+    assert 'output = "softmax"' in (tmp_path / "iris" / "config.toml").read_text()
+    capsys.readouterr()
+    assert main(["train", "--data", "iris", "--output", "sigmoid", "--out", str(tmp_path / "bad"), "--quiet"]) == 2
+    assert 'must be "softmax" for iris' in capsys.readouterr().err
+
+
+def test_a_missing_optional_package_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    import sys
+
+    from backproplab.cli import main
+
+    for module in ("sklearn", "sklearn.datasets"):  # None in sys.modules makes an import fail
+        monkeypatch.setitem(sys.modules, module, None)
+    assert main(["train", "--data", "digits", "--out", str(tmp_path / "d"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'backproplab[sklearn]'" in err and "Traceback" not in err
+    assert not (tmp_path / "d").exists()

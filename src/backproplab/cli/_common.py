@@ -163,7 +163,8 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         source = args.config if args.config not in shipped_configs() else f"{args.config}.toml"
     else:
         base, source = None, "defaults"
-    raw = to_dict(base) if base is not None else to_dict(ExperimentConfig())
+    # Without a file only the flags are given: from_dict fills in the defaults (and the output that fits the data).
+    raw = to_dict(base) if base is not None else {}
     flags = {}
     for f in CONFIG_FLAGS:
         value = getattr(args, f"cfg_{f.section}_{f.key}", None)

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..config import ConfigError, ExperimentConfig, from_dict, load_config, to_dict, to_toml
 from ..data import GATES
+from ..data.real import check_available
 from ..errors import DivergenceError, TrainingInterrupted
 from ..experiments import classify
 from ..experiments.build import Trained, train
@@ -118,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             config, resume = config_from_args(args), None
             default_out = Path("runs") / config.name
+        check_available(config.data.name)
         out = check_target(Path(args.out) if args.out else default_out)
         every = args.checkpoint_every
         if every is not None and every < 1:
@@ -125,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         state = state_dir(out)
         if resume is None and (state / CHECKPOINT).exists():
             raise ConfigError(f"{state} holds an interrupted run: continue it with --resume {out}, or delete {state}")
-    except USAGE_ERRORS as exc:
+    except (*USAGE_ERRORS, ImportError) as exc:
         return error("train", exc)
     if config.data.name in GATES:
         shape = "-".join(map(str, (2, *config.model.hidden, 1)))

@@ -18,6 +18,10 @@ import numpy as np
 
 from .._checks import check_positive_int
 
+#: The optional module each real data set is loaded with, and the extra that installs it.
+REQUIRES = {"iris": ("sklearn.datasets", "sklearn"), "digits": ("sklearn.datasets", "sklearn"),
+            "mnist1d": ("mnist1d.data", "mnist1d")}
+
 
 def _require(module: str, extra: str):  # returns a module
     import importlib
@@ -29,16 +33,26 @@ def _require(module: str, extra: str):  # returns a module
         raise ImportError(f"this data set needs the {package!r} package: pip install 'backproplab[{extra}]'") from exc
 
 
+def check_available(name: str) -> None:
+    """Raise ``ImportError`` (naming the extra to install) if data set ``name`` cannot be loaded here.
+
+    Front ends call this before any work, so a missing optional package is one
+    clear line, not a traceback after training was set up.
+    """
+    if name in REQUIRES:
+        _require(*REQUIRES[name])
+
+
 def iris() -> tuple[np.ndarray, np.ndarray]:
     """Fisher's Iris: ``X`` ``(150, 4)`` (sepal and petal length and width, cm), ``y`` ``(150,)`` in 0..2."""
-    datasets = _require("sklearn.datasets", "sklearn")
+    datasets = _require(*REQUIRES["iris"])
     bunch = datasets.load_iris()
     return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """UCI handwritten digits, 8×8 images: ``X`` ``(1797, 64)`` with values 0..16, ``y`` ``(1797,)`` in 0..9."""
-    datasets = _require("sklearn.datasets", "sklearn")
+    datasets = _require(*REQUIRES["digits"])
     bunch = datasets.load_digits()
     return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
 
@@ -50,7 +64,7 @@ def mnist1d(num_samples: int = 5000, seed: int = 42) -> tuple[np.ndarray, np.nda
     rows). ``make_dataset`` seeds NumPy's and Python's *global* generators; their
     states are restored afterwards so that calling this leaves no trace.
     """
-    data = _require("mnist1d.data", "mnist1d")
+    data = _require(*REQUIRES["mnist1d"])
     num_samples = check_positive_int("num_samples", num_samples, minimum=10)
     args = data.get_dataset_args()
     args.num_samples = num_samples
