@@ -111,3 +111,16 @@ def test_a_missing_optional_package_is_one_line_and_exit_2(tmp_path, capsys, mon
     err = capsys.readouterr().err
     assert "pip install 'backproplab[sklearn]'" in err and "Traceback" not in err
     assert not (tmp_path / "d").exists()
+
+
+def test_data_that_cannot_be_had_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    from backproplab.cli import main
+
+    # A mirror without the files and an empty cache: the download fails without touching the network.
+    monkeypatch.setenv("BACKPROPLAB_MNIST_MIRROR", (tmp_path / "empty-mirror").as_uri())
+    monkeypatch.setenv("BACKPROPLAB_CACHE", str(tmp_path / "cache"))
+    code = main(["train", "--data", "mnist", "--out", str(tmp_path / "m"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "could not download" in err and "Traceback" not in err
+    assert not (tmp_path / "m").exists()

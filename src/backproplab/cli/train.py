@@ -31,6 +31,7 @@ import numpy as np
 
 from ..config import ConfigError, ExperimentConfig, from_dict, load_config, to_dict, to_toml
 from ..data import GATES
+from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..errors import DivergenceError, TrainingInterrupted
 from ..experiments import classify
@@ -144,10 +145,10 @@ def run(args: argparse.Namespace) -> int:
                             checkpoint_every=every, resume=resume)
             write_run(trained, run_dir)
             shutil.copyfile(state / CHECKPOINT, run_dir.file(CHECKPOINT))
-    except DivergenceError as exc:
+    except (DivergenceError, DataFileError) as exc:  # a run that failed, or data that could not be had
         if fresh:
             shutil.rmtree(state, ignore_errors=True)
-        return error("train", f"{exc} Nothing was written to {out}.", FAILED)
+        return error("train", f"{exc}. Nothing was written to {out}.".replace("..", "."), FAILED)
     except TrainingInterrupted as exc:
         name = signal.Signals(exc.signum).name
         print(f"backproplab train: interrupted by {name} in epoch {exc.epoch} of {config.training.epochs}; "
