@@ -141,3 +141,18 @@ def test_figures_are_png(tmp_path) -> None:
     assert path == tmp_path / "run" / "figures" / "f.png"
     image = imread(path)  # raises if the file is not a PNG
     assert image.ndim == 3 and image.shape[2] in (3, 4) and min(image.shape[:2]) > 10
+
+
+def test_run_directory_gets_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from backproplab.rundir import RunDir
+
+    mask = os.umask(0o022)
+    try:
+        with RunDir(tmp_path / "run", command="test") as run:
+            (run.file("a.txt")).write_text("x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == 0o755

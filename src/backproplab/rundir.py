@@ -36,7 +36,7 @@ from typing import Any
 
 from .config import ExperimentConfig, to_toml
 from .errors import BackproplabError
-from .io import atomic_write, save_model, write_text
+from .io import atomic_write, save_model, umask, write_text
 from .network import Network
 from .training import History
 
@@ -88,6 +88,7 @@ class RunDir:
     def __enter__(self) -> RunDir:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._stage = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent))
+        os.chmod(self._stage, 0o777 & ~umask())  # mkdtemp makes 0700; the run directory is an ordinary one
         return self
 
     def __exit__(

@@ -36,3 +36,4 @@ def test_python_dash_m() -> None:
     assert done.returncode == 0
     for command in ("reproduce", "train", "gradcheck"):
         assert command in done.stdout
+

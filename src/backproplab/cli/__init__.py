@@ -9,6 +9,7 @@ exit code (0 ok, 1 failed, 2 bad usage), so tests call it as a function;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,4 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def entrypoint() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    try:
+        code = main()
+    except BrokenPipeError:
+        # The reader went away (``backproplab ... | head``): stop quietly instead of a traceback, and point
+        # stdout at /dev/null so Python's own flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    sys.exit(code)
