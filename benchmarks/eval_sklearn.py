@@ -17,7 +17,7 @@ epsilon is added to the uncorrected ``sqrt(v)``), and prints how far the two los
 and final parameters differ: rounding only (about 1e-15) says that the two implement the
 same algorithm, so any accuracy gap in the table is the seeds' doing.
 
-Run on demand (about ten minutes on one core)::
+Run on demand (about six minutes on one core)::
 
     python benchmarks/eval_sklearn.py            # 10 seeds per data set
     python benchmarks/eval_sklearn.py --seeds 3 --only iris digits
