@@ -321,3 +321,62 @@ def test_cli_summary_counts_diverged_runs():
     line = _summary_line({"final_loss": np.array([0.1, 0.2, 0.3]), "learned": 2 / 3, "diverged": {1: 4}})
     assert "1 diverged and were frozen" in line
     assert "diverged" not in _summary_line({"final_loss": np.array([0.1, 0.2]), "learned": 1.0, "diverged": {}})
+
+
+# --- one batch per epoch: the rollback copy is taken only when the loss is not finite ---------
+def blowing_up(runs: int | None = None) -> tuple[bp.Network, np.ndarray, np.ndarray, dict]:
+    """A ReLU net on inputs of 1e30 with lr 1e30: finite for a few epochs, then not (epoch 4 for seed 0)."""
+    X, y = data(n=12)
+    return bp.mlp([3, 6, 1], activation="relu", seed=0, runs=runs), X * 1e30, y, {"optimizer": SGD(1e30)}
+
+
+@pytest.mark.parametrize("batch_size", [12, 5], ids=["whole", "mini"])
+def test_a_diverging_network_is_restored_to_the_end_of_its_last_finite_epoch(batch_size):
+    net, X, y, opts = blowing_up()
+    with pytest.raises(bp.DivergenceError) as info:
+        bp.fit(net, X, y, **opts, epochs=50, batch_size=batch_size, progress=False)
+    e = info.value.epoch
+    assert e >= 2, "the setup must diverge after at least one finite epoch"
+    reference, *_ = blowing_up()
+    bp.fit(reference, X, y, optimizer=SGD(1e30), epochs=e - 1, batch_size=batch_size, progress=False)
+    for name, p in net.params.items():
+        assert np.array_equal(p, reference.params[name]), f"{name} is not the end of epoch {e - 1}"
+
+
+def test_with_one_batch_per_epoch_a_diverged_run_is_frozen_at_the_start_of_that_epoch():
+    X, y = data(n=12)
+    opts = {"optimizer": SGD(1e10), "epochs": 15, "batch_size": 12, "progress": False}
+
+    def build(runs: int | None) -> bp.Network:
+        net = bp.mlp([3, 6, 1], activation="relu", seed=0, runs=runs)
+        for p in net.params.values():
+            p[0 if runs else ...] *= 1e50  # run 0 alone starts huge: it overflows in epoch 13
+        return net
+
+    healthy = bp.mlp([3, 6, 1], activation="relu", seed=0, runs=3)
+    bp.fit(healthy, X, y, **opts)
+    net = build(3)
+    with pytest.warns(RuntimeWarning, match=r"1 of 3 runs diverged.*run 0 in epoch 13"):
+        history = bp.fit(net, X, y, **opts)
+    assert history.diverged == {0: 13}
+    assert np.isfinite(history.loss[:12, 0]).all() and np.isnan(history.loss[12:, 0]).all()
+    reference = build(None)
+    bp.fit(reference, X, y, **{**opts, "epochs": 12})  # run 0 alone, to the end of its last finite epoch
+    for name, p in net.params.items():
+        assert np.array_equal(p[0], reference.params[name]), f"run 0's {name} is not the start of epoch 13"
+        assert np.array_equal(p[1:], healthy.params[name][1:]), f"{name} of the other runs changed"
+
+
+@pytest.mark.parametrize("runs", [None, 2])
+def test_an_interrupt_after_the_only_batch_of_an_epoch_resumes_bit_identically(tmp_path, runs):
+    X, y = data(n=12)
+    common = {"epochs": 5, "batch_size": 12, "progress": False}
+    full = bp.mlp([3, 6, 1], seed=2, runs=runs)
+    history = bp.fit(full, X, y, optimizer=SGD(0.5), **common)
+    stopped = bp.mlp([3, 6, 1], seed=2, runs=runs)
+    with pytest.raises(TrainingInterrupted, match=r"after 12 of 12 rows of epoch 3"):
+        bp.fit(stopped, X, y, optimizer=SGD(0.5), **common, loss=SignalOnCall(3), checkpoint=tmp_path / "c")
+    assert load_checkpoint(tmp_path / "c").position.start == 12
+    resumed = bp.mlp([3, 6, 1], seed=2, runs=runs)
+    resumed_history = bp.fit(resumed, X, y, optimizer=SGD(0.5), **common, resume=tmp_path / "c")
+    assert_same_run(full, history, resumed, resumed_history)

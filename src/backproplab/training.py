@@ -268,10 +268,17 @@ def fit(
         if bar is not None:
             cleanup.callback(bar.close)
         signals = cleanup.enter_context(_interrupt.deferred_signals(enabled=checkpoint is not None))
-        spare = None  # our own snapshot arrays, refilled at each epoch's start (see _snapshot)
+        # The state a diverging epoch is rolled back to (see _snapshot). When one batch is the whole
+        # epoch, its loss is known before the only update, so the copy is taken only for a batch
+        # whose loss is not finite; otherwise at every epoch's start. `spare` keeps the arrays.
+        spare = last_good = None
+        whole = batch_size == n  # one batch per epoch, rows in their own order
         for epoch in range(state.epoch + 1, epochs + 1):
             if position is None:
-                last_good = spare = _snapshot(net, into=spare)
+                if whole:
+                    last_good = None
+                else:
+                    last_good = spare = _snapshot(net, into=spare)
                 order = rng.permutation(n) if shuffle else None
                 first, total_loss, total_correct = 0, 0.0, 0
             else:  # resuming inside an epoch: its row order, running sums and starting point
@@ -280,14 +287,20 @@ def fit(
                 position = None
             holding = bool(frozen)  # runs freeze only at an epoch's end: one test per epoch, not per step
             for start in range(first, n, batch_size):
-                if order is None:
+                if whole:
+                    xb, yb = X, Y
+                elif order is None:
                     xb = X[..., start : start + batch_size, :]
                     yb = Y[..., start : start + batch_size, :]
                 else:  # gather only this batch's rows: a shuffled copy of X would double its memory
                     rows = order[start : start + batch_size]
                     xb, yb = np.take(X, rows, axis=-2), np.take(Y, rows, axis=-2)
                 z = net.forward(xb, train=True)
-                total_loss = total_loss + loss_fn.value(z, yb) * xb.shape[-2]
+                batch_loss = loss_fn.value(z, yb) * xb.shape[-2]
+                # A sum is finite only if every run's loss is (an overflow to inf just takes a needless copy).
+                if whole and not math.isfinite(batch_loss if net.runs is None else np.add.reduce(batch_loss)):
+                    last_good = spare = _snapshot(net, into=spare)  # before the update: this epoch's start
+                total_loss = total_loss + batch_loss
                 if loss_fn.classifier:
                     total_correct = total_correct + loss_fn.correct(z, yb)
                 net.backward(loss_fn.gradient(z, yb), input_grad=False)  # fit never needs d loss / d X
@@ -296,7 +309,10 @@ def fit(
                     frozen.hold()
                 if signals.received:
                     done = min(start + batch_size, n)
-                    save(epoch - 1, _checkpoint.Position(done, order, total_loss, total_correct, last_good))
+                    # A whole-batch epoch with a finite loss took no snapshot and never rolls back:
+                    # any state will do for the position's field.
+                    kept = _snapshot(net) if last_good is None else last_good
+                    save(epoch - 1, _checkpoint.Position(done, order, total_loss, total_correct, kept))
                     raise _interrupted(signals, checkpoint, epoch, done, n)
             epoch_loss = total_loss / n
             if net.runs is None and not math.isfinite(epoch_loss):  # a scalar: math is 5x cheaper than np
