@@ -78,6 +78,15 @@ class Optimizer:
         """Apply this optimizer's rule to one parameter ``p`` (in place)."""
         raise NotImplementedError
 
+    def step_vector(self, p: np.ndarray, g: np.ndarray) -> bool:
+        """Take one step on all parameters at once, given as one vector ``p`` with its gradient ``g``.
+
+        ``Network.vectors()`` gives the pair. Returns whether the step was taken:
+        only a rule that treats every entry alike and keeps no state per parameter
+        can take it, and the base class never does (``fit`` then calls ``step``).
+        """
+        return False
+
     def _buffer(self, name: str, key: str, like: np.ndarray) -> np.ndarray:
         """The state array ``key`` of parameter ``name``, created as zeros shaped like ``like``."""
         slot = self.state.setdefault(name, {})
@@ -169,6 +178,16 @@ class SGD(Optimizer):
         v *= self.momentum
         v += g
         p -= self.lr * (g + self.momentum * v if self.nesterov else v)
+
+    def step_vector(self, p: np.ndarray, g: np.ndarray) -> bool:
+        # Plain SGD is the same rule for every entry with no state: on the whole vector it is one
+        # update instead of one per array (for a 2-8-1 network, 1 us instead of 4.5 per step).
+        # Momentum keeps velocities by name, clipping by norm is per run: those go through `step`.
+        if self.momentum or self.weight_decay or self.clip_norm is not None or self.clip_value is not None:
+            return False
+        self.t += 1
+        self.update("", p, g)
+        return True
 
     def _options(self) -> tuple[tuple[str, object], ...]:
         return (("momentum", self.momentum or None), ("nesterov", self.nesterov or None))

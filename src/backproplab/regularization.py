@@ -180,8 +180,9 @@ class BatchNorm(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         x_hat, inv_std = self._x_hat, self._inv_std
-        self.grads["gamma"] = _sum_to(dout * x_hat, self.params["gamma"].ndim)  # (R, 1, D)
-        self.grads["beta"] = _sum_to(dout, self.params["beta"].ndim)  # (R, 1, D)
+        # Written into the gradient arrays, not replacing them: they are views of the network's vector.
+        self.grads["gamma"][...] = _sum_to(dout * x_hat, self.params["gamma"].ndim)  # (R, 1, D)
+        self.grads["beta"][...] = _sum_to(dout, self.params["beta"].ndim)  # (R, 1, D)
         dx_hat = dout * self.params["gamma"]  # (R, B, D)
         if not self._train:  # fixed statistics: a per-feature affine map
             return dx_hat * inv_std

@@ -304,7 +304,9 @@ def fit(
                 if loss_fn.classifier:
                     total_correct = total_correct + loss_fn.correct(z, yb)
                 net.backward(loss_fn.gradient(z, yb), input_grad=False)  # fit never needs d loss / d X
-                optimizer.step(net.params, net.grads)
+                vectors = net.vectors()  # checked at every step: a custom layer may swap its arrays
+                if vectors is None or not optimizer.step_vector(*vectors):
+                    optimizer.step(net.params, net.grads)
                 if holding:
                     frozen.hold()
                 if signals.received:
