@@ -95,11 +95,12 @@ def test_sigmoid_accepts_scalars_and_lists_and_keeps_the_input():
 # --- layers and the network ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("fan_out", [4, 1])  # one output: dx is an outer product, taken by einsum
 @pytest.mark.parametrize("runs", [None, 3])
 @pytest.mark.parametrize("shared_input", [True, False])
-def test_dense_gradients_equal_the_plain_products(runs, shared_input):
+def test_dense_gradients_equal_the_plain_products(runs, shared_input, fan_out):
     rng = np.random.default_rng(0)
-    layer = Dense(5, 4, rng=rng, runs=runs)
+    layer = Dense(5, fan_out, rng=rng, runs=runs)
     layer.params["b"][...] = rng.normal(size=layer.params["b"].shape)
     lead = () if runs is None or shared_input else (runs,)
     x = rng.normal(size=(*lead, 6, 5))
@@ -113,6 +114,8 @@ def test_dense_gradients_equal_the_plain_products(runs, shared_input):
     np.testing.assert_allclose(layer.grads["W"], x.swapaxes(-1, -2) @ dout, rtol=1e-13)
     np.testing.assert_allclose(layer.grads["b"], dout.sum(axis=-2, keepdims=True), rtol=1e-13)
     np.testing.assert_allclose(dx, dout @ W.swapaxes(-1, -2), rtol=1e-13)
+    if fan_out == 1:  # a sum of one product: the same bits as matmul
+        np.testing.assert_array_equal(dx, dout @ W.swapaxes(-1, -2))
     np.testing.assert_array_equal(x, x_before)
     np.testing.assert_array_equal(dout, dout_before)
     assert layer.grads["W"].shape == W.shape and layer.grads["b"].shape == b.shape

@@ -140,6 +140,11 @@ class Dense(Layer):
         W = self.params["W"]
         if W.ndim == 2:  # see forward
             return dout.dot(W.T)
+        if self.fan_out == 1:
+            # An outer product per run: matmul runs a BLAS product with an inner size of 1 per
+            # run, einsum's loop is 1.3-3x faster at every batch size and width measured, and a
+            # sum of one term is the same single product either way (bit for bit).
+            return np.einsum("rbo,rio->rbi", dout, W)
         return dout @ W.swapaxes(-1, -2)  # (R, B, D_out) @ (R, D_out, D_in) -> (R, B, D_in)
 
     def backward_params(self, dout: np.ndarray) -> None:
