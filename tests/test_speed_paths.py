@@ -73,6 +73,26 @@ def test_cross_entropy_matches_the_plain_formulas(shape, seed):
     np.testing.assert_array_equal(z, z_before)
 
 
+@settings(max_examples=40, deadline=None)
+@given(shapes, st.integers(0, 2**16), st.sampled_from(["float64", "float32"]))
+@pytest.mark.parametrize("cls", [BinaryCrossEntropy, CrossEntropy, MeanSquaredError])
+def test_value_and_gradient_in_one_call_are_the_two_methods_bit_for_bit(cls, shape, seed, dtype):
+    runs, batch, k = shape
+    k += cls is CrossEntropy  # softmax needs two classes
+    z = _logits(runs, batch, k, seed, dtype)
+    rng = np.random.default_rng(seed + 1)
+    y = np.eye(k, dtype=dtype)[rng.integers(0, k, batch)] if cls is CrossEntropy else (rng.random((batch, k)) > 0.5)
+    y = y.astype(dtype)
+    z_before, y_before = z.copy(), y.copy()
+    loss = cls()
+    value, grad = loss.value_and_gradient(z, y)
+    np.testing.assert_array_equal(value, loss.value(z, y))
+    np.testing.assert_array_equal(grad, loss.gradient(z, y))
+    assert np.asarray(value).dtype == grad.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(z, z_before)  # the shared work happens on arrays of its own
+    np.testing.assert_array_equal(y, y_before)
+
+
 @settings(max_examples=30, deadline=None)
 @given(shapes, st.integers(0, 2**16))
 def test_mse_value_matches_the_plain_mean(shape, seed):

@@ -74,6 +74,14 @@ class Loss:
         """Gradient of ``value`` w.r.t. the logits, same shape as ``z``."""
         raise NotImplementedError
 
+    def value_and_gradient(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray | float, np.ndarray]:
+        """``(value(z, y), gradient(z, y))`` in one call, as training needs both.
+
+        A loss whose value and gradient share work (cross-entropy's exponentials)
+        computes it once here; the results are those of the two methods.
+        """
+        return self.value(z, y), self.gradient(z, y)
+
     def activate(self, z: np.ndarray) -> np.ndarray:
         """Apply the paired output activation to logits."""
         return OUTPUTS[self.output](z)
@@ -181,21 +189,16 @@ class CrossEntropy(Loss):
     output = "softmax"
 
     def value(self, z: np.ndarray, y: np.ndarray) -> np.ndarray | float:
-        top = z.argmax(axis=-1)[..., None]
-        shifted = z - np.take_along_axis(z, top, axis=-1)
-        # logsumexp(shifted) = log(1 + sum of the others); summing the others apart and using
-        # log1p keeps full precision when one class dominates (a loss of 1e-6 stays exact).
-        e = np.exp(shifted)
-        np.put_along_axis(e, top, 0.0, axis=-1)
-        log_p = shifted - np.log1p(e.sum(axis=-1, keepdims=True))
-        out = -(y * log_p).sum(axis=-1).mean(axis=-1)
-        return out[()] if out.ndim == 0 else out  # a NumPy scalar keeps its precision
+        _, shifted, e = _shifted_exp(z)
+        return _mean_nll(shifted, e, y)
 
     def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        dz = softmax(z)  # a new array: finish in place
-        dz -= y
-        dz /= z.shape[-2]
-        return dz
+        top, _, e = _shifted_exp(z)
+        return _softmax_minus(top, e, y)
+
+    def value_and_gradient(self, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray | float, np.ndarray]:
+        top, shifted, e = _shifted_exp(z)  # one exp for both
+        return _mean_nll(shifted, e, y), _softmax_minus(top, e, y)
 
     def prepare_targets(
         self, y: Any, n_outputs: int, dtype: np.dtype | str = "float64", x_ndim: int = 2
@@ -221,6 +224,39 @@ class CrossEntropy(Loss):
 
     def correct(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return _count(z.argmax(axis=-1) == y.argmax(axis=-1))
+
+
+def _shifted_exp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What log softmax and softmax share: ``(top, shifted, e)``.
+
+    ``top``: each row's arg max, ``(..., B, 1)``; ``shifted = z - max``, ``<= 0``;
+    ``e = exp(shifted)`` with the top entries (``exp(0) = 1``) set to 0, so that a
+    row's sum is the sum of the *other* classes.
+    """
+    top = z.argmax(axis=-1)[..., None]
+    shifted = z - np.take_along_axis(z, top, axis=-1)
+    e = np.exp(shifted)
+    np.put_along_axis(e, top, 0.0, axis=-1)
+    return top, shifted, e
+
+
+def _mean_nll(shifted: np.ndarray, e: np.ndarray, y: np.ndarray) -> np.ndarray | float:
+    """Mean over the batch of ``-sum_k y_k log softmax_k``; overwrites ``shifted``."""
+    # logsumexp(shifted) = log(1 + sum of the others); summing the others apart and using
+    # log1p keeps full precision when one class dominates (a loss of 1e-6 stays exact).
+    shifted -= np.log1p(np.add.reduce(e, axis=-1, keepdims=True))  # now log softmax
+    shifted *= y
+    out = -np.add.reduce(np.add.reduce(shifted, axis=-1), axis=-1) / shifted.shape[-2]
+    return out[()] if out.ndim == 0 else out  # a NumPy scalar keeps its precision
+
+
+def _softmax_minus(top: np.ndarray, e: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``(softmax - y) / B``, written over ``e``: the values of ``softmax(z)``, bit for bit."""
+    np.put_along_axis(e, top, 1.0, axis=-1)  # exp(0) back in place: e is now exp(z - max)
+    e /= np.add.reduce(e, axis=-1, keepdims=True)
+    e -= y
+    e /= e.shape[-2]
+    return e
 
 
 def _is_one_hot(y: np.ndarray) -> bool:

@@ -296,14 +296,15 @@ def fit(
                     rows = order[start : start + batch_size]
                     xb, yb = np.take(X, rows, axis=-2), np.take(Y, rows, axis=-2)
                 z = net.forward(xb, train=True)
-                batch_loss = loss_fn.value(z, yb) * xb.shape[-2]
+                value, dz = loss_fn.value_and_gradient(z, yb)
+                batch_loss = value * xb.shape[-2]
                 # A sum is finite only if every run's loss is (an overflow to inf just takes a needless copy).
                 if whole and not math.isfinite(batch_loss if net.runs is None else np.add.reduce(batch_loss)):
                     last_good = spare = _snapshot(net, into=spare)  # before the update: this epoch's start
                 total_loss = total_loss + batch_loss
                 if loss_fn.classifier:
                     total_correct = total_correct + loss_fn.correct(z, yb)
-                net.backward(loss_fn.gradient(z, yb), input_grad=False)  # fit never needs d loss / d X
+                net.backward(dz, input_grad=False)  # fit never needs d loss / d X
                 vectors = net.vectors()  # checked at every step: a custom layer may swap its arrays
                 if vectors is None or not optimizer.step_vector(*vectors):
                     optimizer.step(net.params, net.grads)
