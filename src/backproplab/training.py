@@ -385,6 +385,8 @@ class _FrozenRuns:
 
     def check(self, epoch: int, metrics: dict[str, Any], last_good: dict[str, np.ndarray]) -> dict[str, Any]:
         """Freeze the runs whose loss this epoch is not finite; return metrics with NaN for all frozen runs."""
+        if not self.runs.size and math.isfinite(np.add.reduce(metrics["loss"])):
+            return metrics  # every run alive and finite (a finite sum needs every term finite)
         bad = ~np.isfinite(metrics["loss"])
         bad[self.runs] = False
         new = np.flatnonzero(bad)
