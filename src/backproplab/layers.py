@@ -5,7 +5,10 @@ Every layer follows the core contract of ``DESIGN.md``:
 - ``params`` and ``grads`` are dicts of arrays with the same keys and shapes
   (empty for parameter-free layers);
 - ``forward(x, *, train)`` returns the output and keeps what ``backward`` needs;
-- ``backward(dout)`` returns ``dx`` and *overwrites* ``grads``.
+- ``backward(dout)`` returns ``dx`` and *overwrites* ``grads``, best by writing into
+  its arrays: inside a ``Network`` they are views of one gradient vector (see
+  ``Network.vectors``), and a layer that replaces them still trains correctly,
+  through the slower per-array update.
 
 Shapes use ``R`` (runs), ``B`` (batch), ``D_in``/``D_out`` (features). A layer
 serves one network or ``R`` stacked networks with one code path: matmuls

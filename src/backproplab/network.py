@@ -75,16 +75,15 @@ class Network:
         self._vectors: tuple[np.ndarray, np.ndarray] | None = None
         self._bound: list[tuple[Layer, str, np.ndarray, np.ndarray]] = []
         slots = [(layer, key) for _, layer, key in self._slots]
-        if any(layer.params[key].dtype != self.dtype or layer.grads[key].shape != layer.params[key].shape
-               for layer, key in slots):
+        if any(layer.params[key].dtype != self.dtype for layer, key in slots):
             return  # mixed precisions cannot share a vector: each array is updated on its own
         size = sum(layer.params[key].size for layer, key in slots)
-        vectors = np.empty(size, self.dtype), np.zeros(size, self.dtype)
+        vectors = np.empty(size, self.dtype), np.empty(size, self.dtype)
         at = 0
         for layer, key in slots:
             p = layer.params[key]
             views = [v[at : at + p.size].reshape(p.shape) for v in vectors]
-            views[0][...] = p
+            views[0][...], views[1][...] = p, layer.grads[key]
             layer.params[key], layer.grads[key] = views
             self._bound.append((layer, key, *views))
             at += p.size
