@@ -298,8 +298,7 @@ def fit(
                 z = net.forward(xb, train=True)
                 value, dz = loss_fn.value_and_gradient(z, yb)
                 batch_loss = value * xb.shape[-2]
-                # A sum is finite only if every run's loss is (an overflow to inf just takes a needless copy).
-                if whole and not math.isfinite(batch_loss if net.runs is None else np.add.reduce(batch_loss)):
+                if whole and not _all_finite(batch_loss):
                     last_good = spare = _snapshot(net, into=spare)  # before the update: this epoch's start
                 total_loss = total_loss + batch_loss
                 if loss_fn.classifier:
@@ -385,8 +384,8 @@ class _FrozenRuns:
 
     def check(self, epoch: int, metrics: dict[str, Any], last_good: dict[str, np.ndarray]) -> dict[str, Any]:
         """Freeze the runs whose loss this epoch is not finite; return metrics with NaN for all frozen runs."""
-        if not self.runs.size and math.isfinite(np.add.reduce(metrics["loss"])):
-            return metrics  # every run alive and finite (a finite sum needs every term finite)
+        if not self.runs.size and _all_finite(metrics["loss"]):
+            return metrics  # every run alive and finite: nothing to scan
         bad = ~np.isfinite(metrics["loss"])
         bad[self.runs] = False
         new = np.flatnonzero(bad)
@@ -402,6 +401,15 @@ class _FrozenRuns:
             masked[name] = np.array(value, dtype=np.float64)
             masked[name][self.runs] = np.nan
         return masked
+
+
+def _all_finite(loss: np.ndarray | float) -> bool:
+    """Whether a loss (a float, or one per run) is finite everywhere, in one scalar test.
+
+    A sum is finite only if every term is; a sum that overflows to inf only sends
+    the caller down its careful path.
+    """
+    return math.isfinite(np.add.reduce(loss) if isinstance(loss, np.ndarray) else loss)
 
 
 def _state(net: Network) -> dict[str, np.ndarray]:
