@@ -1,0 +1,251 @@
+"""``backproplab trace``: one step of backpropagation on one input row, every number with its formula.
+
+Builds the network a config describes (at its initial weights, after training
+with ``--trained``, or loaded with ``--model``), works one row of the config's
+data through it with ``backproplab.trace.trace`` and prints the forward pass,
+the loss, the deltas, the gradients and the optimizer's update: as text, as one
+JSON document (``--json``) or as Markdown tables with LaTeX (``--markdown``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_positive_int
+from ..data.mnist import DataFileError
+from ..data.real import check_available
+from ..errors import DivergenceError
+from ..experiments.build import build_network, build_optimizer, load_dataset, train
+from ..interrupt import exit_code
+from ..io import load_model
+from ..network import Network
+from ..trace import LayerTrace, Trace, loss_formula, output_formula, trace
+from ._common import FAILED, OK, USAGE_ERRORS, Status, add_config_flags, add_output_flags, config_from_args, error
+from ._common import print_json as _print_json
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "trace",
+        # One line: the default usage lists every config flag over a dozen lines, which buries an error.
+        usage="%(prog)s [CONFIG] [--input X1,X2,... | --row N] [--trained | --model PATH] [--run R] [--eval] "
+              "[--json | --markdown] [config flags]",
+        help="work one step of backpropagation on one input row, every number with its formula",
+        description="Work one input row through the network a config describes (at its initial weights, after "
+                    "training with --trained, or loaded with --model): every layer's z = a_prev @ W + b and "
+                    "a = f(z), the loss, the output delta, each hidden delta = (delta_next @ W_next^T) * f'(z), "
+                    "dL/dW = a_prev^T delta and dL/db = delta, then the update the config's optimizer would take.",
+        epilog="examples:\n  backproplab trace xor\n  backproplab trace xor --input 1,0 --trained\n"
+               "  backproplab trace xor --markdown > step.md\n"
+               "  backproplab trace --data moons --hidden 4 --activation tanh --row 3 --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_config_flags(parser)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--input", metavar="X1,X2,...",
+                       help="the input row to trace, comma-separated; must be a row of the config's data "
+                            "(default: its first row)")
+    which.add_argument("--row", type=int, metavar="N", help="trace row N of the config's training data")
+    state = parser.add_mutually_exclusive_group()
+    state.add_argument("--trained", action="store_true", help="train the network (the config's epochs) first")
+    state.add_argument("--model", metavar="PATH", help="trace this saved model (model.npz)")
+    parser.add_argument("--run", type=int, metavar="R",
+                        help="which run of a network with a runs axis to trace (required for one)")
+    parser.add_argument("--eval", action="store_true",
+                        help="evaluation mode: no dropout, batch norm with its running statistics")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the trace as one JSON document on stdout")
+    output.add_argument("--markdown", action="store_true", help="print the trace as Markdown tables with LaTeX")
+    add_output_flags(parser, json_flag=False)
+    parser.set_defaults(func=run)
+
+
+def _input_row(text: str) -> np.ndarray:
+    try:
+        return np.array([float(part) for part in text.split(",")])
+    except ValueError:
+        raise ValueError(f"--input expects comma-separated numbers like 1,0; got {text!r}") from None
+
+
+def _pick_row(X: np.ndarray, args: argparse.Namespace, data: str) -> int:
+    """Index of the row to trace: ``--row``, the row equal to ``--input``, or 0."""
+    if args.row is not None:
+        row = check_positive_int("--row", args.row, minimum=0)
+        if row >= len(X):
+            raise ValueError(f"--row {row} is out of range: the {data} training data has {len(X)} rows")
+        return row
+    if args.input is None:
+        return 0
+    x = _input_row(args.input)
+    if x.shape[0] != X.shape[1]:
+        raise ValueError(f"--input has {x.shape[0]} numbers but the {data} data has {X.shape[1]} features")
+    hits = np.flatnonzero(np.all(np.isclose(X, x, rtol=0, atol=1e-9), axis=1))
+    if not len(hits):
+        raise ValueError(f"--input {args.input} is not a row of the {data} training data (its target is "
+                         "unknown); pick a row by index with --row N")
+    return int(hits[0])
+
+
+def run(args: argparse.Namespace) -> int:
+    status = Status(args.quiet or args.json or args.markdown)
+    try:
+        config = config_from_args(args)
+        check_available(config.data.name)
+        net, X, y = _network_and_data(config, args)
+        row = _pick_row(X, args, config.data.name)
+        if net.runs is None and args.run is not None:
+            raise ValueError("--run picks a run of a network with a runs axis; this network has none")
+        if net.runs is not None and args.run is None:
+            raise ValueError(f"the network has {net.runs} runs (training.runs = {net.runs}); trace works one "
+                             f"network: pick one with --run R (0..{net.runs - 1})")
+        if net.runs is not None and not 0 <= args.run < net.runs:
+            raise ValueError(f"--run {args.run} is out of range: the network has runs 0..{net.runs - 1}")
+        optimizer = build_optimizer(config)
+    except DataFileError as exc:  # data that could not be had: the work failed
+        return error("trace", exc, FAILED)
+    except (*USAGE_ERRORS, ImportError) as exc:
+        return error("trace", exc)
+    try:
+        if args.trained:
+            status(f"training {config.name} for {config.training.epochs} epochs")
+            net = train(config, progress=not status.quiet).net
+    except DivergenceError as exc:
+        return error("trace", f"training failed: {exc}", FAILED)
+    except KeyboardInterrupt:  # includes TrainingInterrupted: nothing was written, nothing to keep
+        print("backproplab trace: interrupted", file=sys.stderr)
+        return exit_code(signal.SIGINT)
+    result = trace(net, X[row], y[row], optimizer=optimizer, train=not args.eval, run=args.run)
+    if args.json:
+        _print_json({**result.to_dict(), "row": row, "trained": args.trained, "model": args.model})
+    elif args.markdown:
+        print(to_markdown(result))
+    else:
+        print(to_text(result))
+    return OK
+
+
+def _network_and_data(config: Any, args: argparse.Namespace) -> tuple[Network, np.ndarray, np.ndarray]:
+    """The network to trace (at its initial weights, or ``--model``) and the training data ``X``, ``y``."""
+    ds = load_dataset(config)
+    if args.model:
+        net = load_model(args.model)
+        net.check_input(ds.X_train, name=f"the {config.data.name} data")  # a loaded model must fit the data
+    else:  # as `train` builds it: one sigmoid unit, or a softmax unit per class
+        net = build_network(config, ds.n_features, n_outputs=ds.n_classes if config.model.output == "softmax" else 1)
+    return net, ds.X_train, ds.y_train
+
+
+# --- text -------------------------------------------------------------------------------------
+def _fmt(a: np.ndarray) -> str:
+    return np.array2string(np.asarray(a), precision=4, suppress_small=True, max_line_width=100, threshold=120,
+                           edgeitems=4, floatmode="fixed", sign=" ")
+
+
+def _line(out: list[str], label: str, value: np.ndarray | float, indent: int = 4) -> None:
+    """``label`` and ``value``: on one line for a vector, below it for a matrix."""
+    text = _fmt(value) if not isinstance(value, float) else f"{value:.6f}"
+    pad = " " * indent
+    if "\n" in text:
+        out.append(f"{pad}{label}")
+        out.extend(f"{pad}  {row}" for row in text.splitlines())
+    else:
+        out.append(f"{pad}{label:<38} {text}")
+
+
+def _layer_title(t: LayerTrace, last: bool) -> str:
+    return f"  layer {t.name}: Dense {t.W.shape[0]} -> {t.W.shape[1]}" + (" (output)" if last else "")
+
+
+def to_text(t: Trace) -> str:
+    """The trace as plain text: forward, loss, backward, update; formula beside each number."""
+    out = [f"one row: input {_fmt(t.input)}, target {_fmt(t.target)}; "
+           f"{'training' if t.train else 'evaluation'} mode; loss {t.loss_name}", "", "forward"]
+    for k, layer in enumerate(t.layers):
+        last = k == len(t.layers) - 1
+        out.append(_layer_title(layer, last))
+        _line(out, "W", layer.W)
+        _line(out, "b", layer.b)
+        _line(out, "z = a_prev @ W + b", layer.z)
+        for s in layer.steps:
+            _line(out, f"{s.layer}: {s.formula}", s.out)
+        if last:
+            _line(out, output_formula(t), layer.a)
+    out.append(f"  {loss_formula(t)} = {t.loss:.6f}")
+    out.append("")
+    out.append("backward")
+    for k in reversed(range(len(t.layers))):
+        layer = t.layers[k]
+        out.append(_layer_title(layer, k == len(t.layers) - 1))
+        if layer.da is None:
+            _line(out, f"delta = dL/dz = {t.delta_formula}", layer.delta)
+        else:
+            _line(out, "dL/da = delta_next @ W_next^T", layer.da)
+            for s in layer.steps:
+                _line(out, f"{s.layer}' = {s.derivative}", s.deriv)
+            _line(out, "f'(z) = " + " * ".join(f"{s.layer}'" for s in layer.steps), layer.fprime)
+            _line(out, "delta = dL/da * f'(z)", layer.delta)
+        _line(out, "dL/dW = a_prev^T delta", layer.grad_W)
+        _line(out, "dL/db = delta", layer.grad_b)
+    if t.optimizer is not None:
+        out += ["", f"update: {t.update_rule}"]
+        for layer in t.layers:
+            out.append(f"  layer {layer.name}")
+            _line(out, "W_new", layer.W_new)
+            _line(out, "b_new", layer.b_new)
+    if t.notes:
+        out += ["", *(f"note: {note}" for note in t.notes)]
+    return "\n".join(out)
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+def _md(a: np.ndarray | float) -> str:
+    """A value on one table line: matrix rows separated by ``;``."""
+    if isinstance(a, float):
+        return f"{a:.6f}"
+    a = np.atleast_2d(np.asarray(a))
+    rows = ["  ".join(f"{v: .4f}" for v in r) for r in a]
+    return "`[" + "; ".join(rows) + "]`"
+
+
+def to_markdown(t: Trace) -> str:
+    """The trace as Markdown tables (quantity, LaTeX formula, value), ready for lecture notes."""
+    head = "| quantity | formula | value |\n|---|---|---|"
+    out = [f"**One row** $x = $ {_md(t.input)}, target $y = $ {_md(t.target)} "
+           f"({'training' if t.train else 'evaluation'} mode, loss `{t.loss_name}`).", "", "### Forward", ""]
+    for k, layer in enumerate(t.layers):
+        last = k == len(t.layers) - 1
+        out += [f"**Layer {layer.name}** (Dense {layer.W.shape[0]} → {layer.W.shape[1]})", "", head,
+                f"| $W$ | | {_md(layer.W)} |", f"| $b$ | | {_md(layer.b)} |",
+                f"| $z$ | $z = a_{{prev}} W + b$ | {_md(layer.z)} |"]
+        out += [f"| {s.layer} | ${s.latex[0]}$ | {_md(s.out)} |" for s in layer.steps]
+        if last:
+            out.append(f"| $p$ | ${output_formula(t, latex=True)}$ | {_md(layer.a)} |")
+        out.append("")
+    out += [f"Loss: ${loss_formula(t, latex=True)}$ = {t.loss:.6f}", "", "### Backward", ""]
+    for k in reversed(range(len(t.layers))):
+        layer = t.layers[k]
+        out += [f"**Layer {layer.name}**", "", head]
+        if layer.da is None:
+            out.append(f"| $\\delta$ | $\\partial L / \\partial z = {t.delta_formula}$ | {_md(layer.delta)} |")
+        else:
+            out.append(f"| $\\partial L / \\partial a$ | $\\delta_{{next}} W_{{next}}^T$ | {_md(layer.da)} |")
+            out += [f"| {s.layer}′ | ${s.latex[1]}$ | {_md(s.deriv)} |" for s in layer.steps]
+            out.append(f"| $\\delta$ | $\\partial L / \\partial a \\odot f'(z)$ | {_md(layer.delta)} |")
+        out += [f"| $\\partial L / \\partial W$ | $a_{{prev}}^T \\delta$ | {_md(layer.grad_W)} |",
+                f"| $\\partial L / \\partial b$ | $\\delta$ | {_md(layer.grad_b)} |", ""]
+    if t.optimizer is not None:
+        sgd = t.update_rule.startswith("W - lr")
+        rule_W = r"W - \eta\, \partial L / \partial W" if sgd else r"\text{first step}"
+        rule_b = r"b - \eta\, \partial L / \partial b" if sgd else r"\text{first step}"
+        out += [f"### Update: `{t.optimizer}`", "", head]
+        for layer in t.layers:
+            out += [f"| $W_{{{layer.name}}}$ | ${rule_W}$ | {_md(layer.W_new)} |",
+                    f"| $b_{{{layer.name}}}$ | ${rule_b}$ | {_md(layer.b_new)} |"]
+        out.append("")
+    out += [f"> Note: {note}" for note in t.notes]
+    return "\n".join(out).rstrip() + "\n"
