@@ -22,6 +22,16 @@ from .training import Callback, FitState, History, fit
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # bp.sweep lives on the experiments floor (configs, data, engines): imported on first use only.
+    if name == "sweep":
+        from .experiments.sweep_run import sweep
+
+        return sweep
+    raise AttributeError(f"module 'backproplab' has no attribute {name!r}")
+
+
 __all__ = [
     "SGD",
     "Adam",
@@ -62,4 +72,5 @@ __all__ = [
     "load_checkpoint",
     "loss_and_gradients",
     "mlp",
+    "sweep",
 ]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from .. import __version__
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("reproduce", "train", "gradcheck", "trace", "explore", "playground")
+COMMANDS: tuple[str, ...] = ("reproduce", "train", "sweep", "gradcheck", "trace", "explore", "playground")
 
 
 def build_parser() -> argparse.ArgumentParser:

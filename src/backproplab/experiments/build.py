@@ -133,13 +133,17 @@ def build_schedule(config: ExperimentConfig) -> Schedule | None:
 
 
 def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None = None, progress: bool = False,
-          callbacks: Sequence[Callback] = (), **fit_options: Any) -> Trained:
+          callbacks: Sequence[Callback] = (), data_seed: int | None = None, **fit_options: Any) -> Trained:
     """Train the network ``config`` describes (``seed``/``runs`` override the config's).
 
+    ``data_seed`` seeds the data split and the shuffling (default: ``seed``); a sweep
+    holds it fixed while ``seed`` moves over chunks of runs, so that run ``r`` of a
+    chunk starting at ``s`` is run ``s + r`` of one batch of all the seeds.
     ``fit_options`` go to ``fit`` as they are (``checkpoint``, ``checkpoint_every``, ``resume``).
     """
     seed = config.training.seed if seed is None else seed
-    dataset = None if config.data.name in GATES else load_dataset(config, seed)
+    data_seed = seed if data_seed is None else data_seed
+    dataset = None if config.data.name in GATES else load_dataset(config, data_seed)
     X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
     n_outputs = dataset.n_classes if dataset is not None and config.model.output == "softmax" else 1
     if dataset is not None and dataset.n_classes > 2 and config.model.output != "softmax":
@@ -156,6 +160,6 @@ def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None
         fit_options.setdefault("early_stopping", EarlyStopping(monitor, patience=config.training.patience))
     start = time.perf_counter()
     history = fit(net, X, y, optimizer=build_optimizer(config), epochs=config.training.epochs,
-                  batch_size=config.training.batch_size, shuffle=config.training.shuffle, seed=seed,
+                  batch_size=config.training.batch_size, shuffle=config.training.shuffle, seed=data_seed,
                   progress=progress, callbacks=callbacks, **fit_options)
     return Trained(config, net, history, X, y, seed, time.perf_counter() - start, dataset)

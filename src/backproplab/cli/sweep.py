@@ -1,0 +1,98 @@
+"""``backproplab sweep``: a grid (or a sample) of configs, each over many seeds, in one table and a few figures.
+
+    prepare (spec, --out, engine: all checked, exit 2 on any problem)  ->  run (cells/*.npz as they finish)
+        ->  results.csv, figures/, report.md  ->  print the table
+
+Ctrl-C stops at once (exit 130); every finished cell is already saved, and
+rerunning the same command computes only the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..data.real import check_available
+from ..errors import BackproplabError
+from ..experiments.sweep_report import results_table
+from ..experiments.sweep_run import prepare
+from ..experiments.sweep_spec import parse_grid, parse_range
+from ..interrupt import exit_code
+from ._common import FAILED, OK, USAGE_ERRORS, Status, add_config_flags, add_output_flags, config_from_args, error
+from ._common import print_json as _print_json
+
+EXAMPLES = """examples:
+  backproplab sweep xor --grid 'model.hidden=[[2],[4],[8]]' --grid 'training.lr=[0.1, 1.0]' --seeds 1000
+  backproplab sweep xor --grid 'training.lr=[0.03, 0.1, 0.3, 1.0]' --seeds 500 --workers 2
+  backproplab sweep xor --sample lhs:40 --range 'training.lr=[1e-3, 1.0, "log"]' --range 'training.epochs=[200, 4000]'
+  backproplab sweep xor --grid 'model.activation=["sigmoid", "tanh"]' --scheduler tcp://10.0.0.5:8786"""
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "sweep", help="train a grid or sample of configs, each over many seeds, into one table and figures",
+        description="Train every cell of a grid (the product of the --grid values) or of a sample (--sample drawn "
+                    "from --range), each from many seeds at once on the runs axis, and write results.csv, "
+                    "cells/, sweep.toml, figures/ and report.md. Rerunning the same command computes only the "
+                    "cells that are missing.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_config_flags(parser, exclude=("--runs",))
+    group = parser.add_argument_group("the sweep")
+    group.add_argument("--grid", action="append", default=[], metavar="KEY=VALUES",
+                       help="a config key (section.key, as in the TOML) and its values as a TOML array, e.g. "
+                            "'training.lr=[0.1, 1.0]'; repeat for more keys (cells: the product)")
+    group.add_argument("--sample", metavar="random:N|lhs:N", help="instead of a grid: draw N cells from the --range "
+                       "keys, uniformly at random or by Latin hypercube")
+    group.add_argument("--range", action="append", default=[], metavar="KEY=[LOW, HIGH(, \"log\")]",
+                       help="a numeric key to sample, e.g. 'training.lr=[1e-3, 1.0, \"log\"]'")
+    group.add_argument("--sample-seed", type=int, default=0, metavar="S", help="seed of the sample (default 0)")
+    group.add_argument("--seeds", type=int, default=100, metavar="N",
+                       help="seeds per cell, from --seed (default 0) on, trained at once (default 100)")
+    group.add_argument("--seed-chunk", type=int, default=None, metavar="N",
+                       help="seeds per task (default: a whole cell); changes no number")
+    group.add_argument("--threshold", type=float, default=0.1,
+                       help="loss of the epochs_to_loss_<threshold>_median column (default 0.1)")
+    engine = group.add_mutually_exclusive_group()
+    engine.add_argument("--workers", type=int, metavar="N",
+                        help="run on a local Dask cluster of N worker processes (pip install 'backproplab[sweep]')")
+    engine.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
+    parser.add_argument("--out", metavar="DIR", help="sweep directory (default: sweeps/<config name>)")
+    parser.add_argument("--overwrite", action="store_true", help="replace a different sweep found in --out")
+    add_output_flags(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    status = Status(args.quiet or args.json)
+    try:
+        config = config_from_args(args)
+        check_available(config.data.name)
+        grid = [parse_grid(text) for text in args.grid]
+        ranges = [parse_range(text) for text in args.range]
+        out = Path(args.out) if args.out else Path("sweeps") / config.name
+        plan = prepare(config, grid, seeds=args.seeds, seed_chunk=args.seed_chunk, sample=args.sample,
+                       ranges=ranges, sample_seed=args.sample_seed, threshold=args.threshold, workers=args.workers,
+                       scheduler=args.scheduler, out=out, overwrite=args.overwrite)
+    except (*USAGE_ERRORS, ImportError) as exc:
+        return error("sweep", exc)
+    try:
+        table = plan.run(progress=not status.quiet and sys.stderr.isatty(), status=status)
+    except KeyboardInterrupt:
+        saved = len(list((out / "cells").glob("*.npz")))
+        print(f"backproplab sweep: stopped by Ctrl-C; {saved} finished cells are saved in {out / 'cells'}; "
+              "rerun the same command to compute the rest", file=sys.stderr)
+        return exit_code(signal.SIGINT)
+    except (BackproplabError, ValueError, OSError) as exc:  # the work failed (a cell diverged, a write failed)
+        return error("sweep", f"{exc}; the finished cells are kept in {out / 'cells'}", FAILED)
+    status(f"done: {len(table.computed)} cells computed, {len(table) - len(table.computed)} reused; wrote {out}")
+    if args.json:
+        _print_json({"out": str(out), "columns": table.columns, "rows": table.rows, "cell_keys": table.cell_keys,
+                     "computed": table.computed})
+    else:
+        print(results_table(table).to_text())
+        print(f"\nsweep directory: {out} (results.csv, report.md, figures/)")
+    return OK

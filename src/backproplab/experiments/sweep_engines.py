@@ -1,0 +1,107 @@
+"""Where a sweep's tasks run: in this process, or on Dask (local worker processes or an existing cluster).
+
+An engine only schedules: ``map(fn, tasks)`` yields ``(task, fn(task))`` pairs in the
+order they finish, and the driver puts them back in grid order. Numbers never
+depend on the engine. Dask (``dask.distributed``) is imported here only, when
+asked for; it reschedules the task of a worker that dies, so a lost worker costs
+time, not results.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ..errors import BackproplabError
+
+
+class EngineError(BackproplabError, ValueError):
+    """An engine cannot start: Dask is missing, or the scheduler cannot be reached."""
+
+
+class InProcess:
+    """Run every task here, one after the other (the default: no extra dependency)."""
+
+    name = "in-process"
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
+        for task in tasks:
+            yield task, fn(task)
+
+    def close(self) -> None:
+        pass
+
+
+class DaskEngine:
+    """Run tasks on Dask: a ``LocalCluster`` of ``workers`` processes (a thread each), or the cluster at ``scheduler``.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Start a local cluster of this many worker processes, bound to 127.0.0.1.
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://HOST:PORT``).
+    timeout : float
+        Seconds to wait for the scheduler and for its first worker.
+
+    Raises
+    ------
+    EngineError
+        If ``distributed`` is not installed, or the scheduler does not answer (or has no worker) in time.
+    """
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, timeout: float = 5.0) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise EngineError("--workers and --scheduler need Dask: pip install 'backproplab[sweep]'") from None
+        self.cluster = None
+        if scheduler is not None:
+            self.name = f"Dask scheduler {scheduler}"
+            try:
+                self.client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise EngineError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s "
+                                  f"({type(exc).__name__}); is it running?") from None
+            try:
+                self.client.wait_for_workers(1, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                self.client.close()
+                raise EngineError(f"the Dask scheduler at {scheduler} has no worker after {timeout:g} s "
+                                  f"({type(exc).__name__}); start one with: dask worker {scheduler}") from None
+        else:
+            self.name = f"local Dask cluster of {workers} worker processes"
+            # One thread per worker: NumPy work does not share a process well; the processes give the parallelism.
+            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.client = Client(self.cluster)
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
+        from distributed import as_completed
+
+        if not tasks:
+            return
+        futures = self.client.map(fn, tasks, pure=False)
+        owner = {future.key: task for future, task in zip(futures, tasks, strict=True)}
+        for future in as_completed(futures):
+            result = future.result()
+            future.release()  # the driver holds what it needs; let the cluster forget it
+            yield owner[future.key], result
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def make_engine(workers: int | None = None, scheduler: str | None = None,
+                timeout: float = 5.0) -> InProcess | DaskEngine:
+    """The engine asked for: in-process (neither given), a local Dask cluster, or an existing one."""
+    if workers is not None and scheduler is not None:
+        raise EngineError("give --workers N (a local cluster) or --scheduler ADDR (an existing one), not both")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise EngineError(f"--workers must be an integer >= 1, got {workers!r}")
+    if scheduler is None and workers is None:
+        return InProcess()
+    return DaskEngine(workers, scheduler, timeout)

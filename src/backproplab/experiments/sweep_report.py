@@ -1,0 +1,66 @@
+"""A finished sweep's outputs: ``results.csv``, ``figures/*.png`` and ``report.md`` (the table and the figures).
+
+Figures need matplotlib (``pip install 'backproplab[report]'``); without it the
+table and the report are still written, and the report says why there is no figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..io import atomic_write, write_text
+from ..report import Table
+from .sweep_run import SweepTable
+from .sweep_spec import SweepSpec
+from .sweep_store import SweepStore, csv_value
+
+
+def write_outputs(store: SweepStore, spec: SweepSpec, table: SweepTable) -> list[Path]:
+    """Write ``results.csv``, the figures and ``report.md`` under ``store.path``; return the figure paths."""
+    store.write_results(table.columns, table.rows)
+    figures = write_figures(store.path / "figures", spec, table)
+    write_text(store.path / "report.md", markdown(spec, table, [f.relative_to(store.path) for f in figures]))
+    return figures
+
+
+def write_figures(folder: Path, spec: SweepSpec, table: SweepTable) -> list[Path]:
+    try:
+        from ..viz.sweep_results import figures
+    except ImportError:  # matplotlib is an extra
+        return []
+    paths = []
+    for stem, fig in figures(table, sampled=spec.sampler is not None).items():
+        path = folder / f"{stem}.png"
+        with atomic_write(path) as f:
+            fig.savefig(f, format="png", dpi=120)
+        paths.append(path)
+    return paths
+
+
+def results_table(table: SweepTable) -> Table:
+    """The results as a printable ``Table`` (3 significant digits; ``results.csv`` keeps them all)."""
+    formats = ["" if c in table.keys or c == "seeds" else ".3g" for c in table.columns]
+    rows = [[row.get(c) if c not in table.keys else csv_value(row[c]) for c in table.columns] for row in table.rows]
+    rows = [["" if v is None else v for v in row] for row in rows]
+    return Table("results", f"sweep of {', '.join(table.keys)}: {len(table)} cells", list(table.columns), rows,
+                 formats)
+
+
+def markdown(spec: SweepSpec, table: SweepTable, figures: list[Path]) -> str:
+    base = spec.base
+    what = (f"a grid of {' x '.join(str(len(v)) for _, v in spec.grid)} cells" if spec.sampler is None
+            else f"{spec.samples} cells drawn by {spec.sampler} (sample seed {spec.sample_seed})")
+    lines = [f"# Sweep: {base.title or base.name}", "",
+             f"{what} over {', '.join(f'`{k}`' for k in table.keys)}; each cell trained from seeds "
+             f"{spec.first_seed} to {spec.first_seed + spec.seeds - 1} ({spec.seeds} runs). "
+             f"Base config: {base.description or base.name} (see `sweep.toml`).", "",
+             "Columns: medians and 5-95 % ranges over the seeds; `learned` is the share of seeds with every output "
+             "on the right side of 0.5 (logic functions); "
+             f"`epochs_to_loss_{spec.threshold:g}_median` is the median first epoch with training loss below "
+             f"{spec.threshold:g} (inf: fewer than half of the seeds got there); `seconds` is training time.", "",
+             results_table(table).to_markdown(), ""]
+    if figures:
+        lines += [f"![{f.stem}]({f.as_posix()})" for f in figures]
+    else:
+        lines.append("No figures: install matplotlib (`pip install 'backproplab[report]'`) to draw them.")
+    return "\n".join(lines) + "\n"

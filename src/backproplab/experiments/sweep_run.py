@@ -1,0 +1,299 @@
+"""Run a user sweep: cells x seeds, trained as stacked runs, gathered into one table in grid order.
+
+A task is one cell and a chunk of its seeds, trained with one ``fit`` on the runs
+axis (``run_task``). The data split and the shuffling are seeded by the base
+config's ``training.seed`` in every chunk and only the initial weights move with
+the chunk, so run ``r`` of a chunk starting at ``s`` is run ``s + r`` of one batch
+of all the seeds: chunking, and the engine that runs the chunks, change no
+number. The driver (``sweep``) skips cells already saved, hands the rest to the
+engine, writes each cell when its last chunk is in, and builds the table::
+
+    spec (validated) -> out dir checked -> engine up -> tasks of missing cells -> cells/*.npz -> table
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..config import ConfigError, ExperimentConfig, load_config
+from ..data import GATES
+from ..metrics import accuracy
+from .build import Trained, train
+from .stats import band, first_epoch_below, learned
+from .sweep_engines import make_engine
+from .sweep_spec import Range, SweepSpec, cell_key, make_spec, parse_range
+from .sweep_store import SweepStore
+
+
+@dataclass(frozen=True)
+class Task:
+    """Seeds ``start .. start + count - 1`` of cell number ``cell`` (whose config is ``config``)."""
+
+    cell: int
+    config: ExperimentConfig
+    start: int
+    count: int
+    threshold: float
+
+
+def run_task(task: Task) -> dict[str, np.ndarray]:
+    """Train one chunk of a cell and measure every run (what a worker does)."""
+    trained = train(task.config, seed=task.start, runs=task.count, data_seed=task.config.training.seed)
+    return measure(trained, task.threshold)
+
+
+def measure(trained: Trained, threshold: float) -> dict[str, np.ndarray]:
+    """Per-run results of a trained cell chunk: each array ``(R,)``, plus ``seconds`` (a scalar)."""
+    runs = trained.net.runs or 1
+    loss = np.reshape(trained.history.loss, (-1, runs))  # (E, R)
+    out = {"seed": trained.seed + np.arange(runs),
+           "final_loss": np.atleast_1d(np.asarray(trained.final_loss(), dtype=float)),
+           "epochs_to_threshold": first_epoch_below(loss, threshold)}
+    if trained.net.output in ("sigmoid", "softmax"):
+        out["accuracy"] = np.atleast_1d(accuracy(trained.y, trained.net.predict(trained.X)))
+        ds = trained.dataset
+        if ds is not None and len(ds.y_val):
+            out["val_accuracy"] = np.atleast_1d(accuracy(ds.y_val, trained.net.predict(ds.X_val)))
+    if trained.config.data.name in GATES:
+        out["learned"] = np.atleast_1d(learned(trained.predict_proba(), trained.y))
+    out["seconds"] = np.asarray(trained.seconds)
+    return out
+
+
+def merge(chunks: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One cell's arrays from its chunks (in seed order); ``seconds`` is the sum of their training times."""
+    merged = {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0] if name != "seconds"}
+    merged["seconds"] = np.asarray(sum(float(c["seconds"]) for c in chunks))
+    return merged
+
+
+def summarize(overrides: Mapping[str, Any], arrays: Mapping[str, np.ndarray], threshold: float) -> dict[str, Any]:
+    """One row of the results table: the cell's values, then medians and 5-95 % of its per-seed results."""
+    row: dict[str, Any] = dict(overrides)
+    row["seeds"] = len(arrays["final_loss"])
+    if "learned" in arrays:
+        row["learned"] = float(np.mean(arrays["learned"]))
+    for name in ("final_loss", "accuracy", "val_accuracy"):
+        if name in arrays:
+            p5, median, p95 = (float(v) for v in band(arrays[name]))
+            row.update({f"{name}_median": median, f"{name}_p5": p5, f"{name}_p95": p95})
+    # inf when fewer than half of the seeds ever get below the threshold.
+    row[epochs_column(threshold)] = float(np.median(arrays["epochs_to_threshold"]))
+    row["seconds"] = float(arrays["seconds"])
+    return row
+
+
+def epochs_column(threshold: float) -> str:
+    return f"epochs_to_loss_{threshold:g}_median"
+
+
+@dataclass
+class SweepTable:
+    """The results of a sweep: one row (a dict) per cell, in grid order.
+
+    Attributes
+    ----------
+    columns : list of str
+        The swept keys, ``seeds``, then the statistics (see ``results.csv``).
+    rows : list of dict
+    keys : list of str
+        The swept config keys.
+    cell_keys : list of str
+        The key of each row's cell (the name of its file in ``cells/``).
+    computed : list of str
+        Keys of the cells computed by this call (the others were read from ``out``).
+    out : Path or None
+    """
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    keys: list[str]
+    cell_keys: list[str]
+    computed: list[str] = field(default_factory=list)
+    out: Path | None = None
+    metric: str = "accuracy_median"
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.rows[index]
+
+    def column(self, name: str) -> list[Any]:
+        return [row.get(name) for row in self.rows]
+
+    def to_pandas(self) -> Any:
+        """The table as a ``pandas.DataFrame`` (pandas is not a dependency: install it to use this)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("SweepTable.to_pandas needs pandas: pip install pandas") from None
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+def table_of(spec: SweepSpec, cells: Sequence[dict[str, Any]], results: Sequence[dict[str, np.ndarray]],
+             keys: Sequence[str]) -> SweepTable:
+    rows = [summarize(cell, arrays, spec.threshold) for cell, arrays in zip(cells, results, strict=True)]
+    present = set().union(*(row.keys() for row in rows))
+    stats = ["learned"] + [f"{name}_{q}" for name in ("final_loss", "accuracy", "val_accuracy")
+                           for q in ("median", "p5", "p95")]
+    columns = [*spec.keys, "seeds", *(c for c in stats if c in present), epochs_column(spec.threshold), "seconds"]
+    metric = next(m for m in ("learned", "val_accuracy_median", "accuracy_median", "final_loss_median")
+                  if m in present)
+    return SweepTable(columns, rows, list(spec.keys), list(keys), metric=metric)
+
+
+@dataclass
+class SweepPlan:
+    """A checked sweep, its directory and a running engine: everything but the work (``run``)."""
+
+    spec: SweepSpec
+    chunk: int
+    store: SweepStore | None
+    engine: Any
+    overwrite: bool = False
+
+    def run(self, progress: bool = False, status: Callable[[str], None] | None = None) -> SweepTable:
+        """Compute the missing cells, write each as it completes, then the table and its outputs; close the engine."""
+        say = status or (lambda message: None)
+        spec, store, chunk, seeds = self.spec, self.store, self.chunk, self.spec.seeds
+        cells = spec.cells()
+        configs = [spec.cell_config(cell) for cell in cells]
+        keys = [cell_key(c, spec.threshold) for c in configs]
+        try:
+            if store is not None:
+                store.open(spec, self.overwrite)
+            results = [store.read_cell(key) if store is not None else None for key in keys]
+            missing = [i for i, r in enumerate(results) if r is None]
+            say(f"{len(cells)} cells x {seeds} seeds on {self.engine.name}: {len(missing)} to compute"
+                + (f", {len(cells) - len(missing)} already in {store.cells}" if len(missing) < len(cells) else ""))
+            tasks = [Task(i, configs[i], spec.first_seed + s, min(chunk, seeds - s), spec.threshold)
+                     for i in missing for s in range(0, seeds, chunk)]
+            pending: dict[int, dict[int, dict[str, np.ndarray]]] = {i: {} for i in missing}
+            n_chunks = -(-seeds // chunk)
+            with _bar(len(cells), len(cells) - len(missing), progress) as bar:
+                for task, result in self.engine.map(run_task, tasks):
+                    pending[task.cell][task.start] = result
+                    if len(pending[task.cell]) < n_chunks:
+                        continue
+                    done = pending.pop(task.cell)
+                    results[task.cell] = arrays = merge([done[s] for s in sorted(done)])
+                    if store is not None:
+                        store.write_cell(keys[task.cell], cells[task.cell], arrays)
+                    bar.update(1)
+        finally:
+            self.engine.close()
+        table = table_of(spec, cells, results, keys)
+        table.computed = [keys[i] for i in missing]
+        if store is not None:
+            from .sweep_report import write_outputs
+
+            write_outputs(store, spec, table)
+            table.out = store.path
+        return table
+
+
+def prepare(config: ExperimentConfig | str | os.PathLike,
+            grid: Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]] | None = None, *,
+            seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
+            ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
+            threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None,
+            out: str | os.PathLike | None = None, overwrite: bool = False) -> SweepPlan:
+    """Check everything about a sweep and start its engine; no work, no file written (see ``sweep``)."""
+    base = config if isinstance(config, ExperimentConfig) else load_config(config)
+    if isinstance(ranges, Mapping):
+        ranges = [parse_range(f"{key}={_toml_list(value)}") for key, value in ranges.items()]
+    axes = list(grid.items()) if isinstance(grid, Mapping) else list(grid or ())
+    spec = make_spec(base, grid=axes, sample=sample, ranges=ranges or (), sample_seed=sample_seed, seeds=seeds,
+                     threshold=threshold)
+    chunk = seeds if seed_chunk is None else seed_chunk
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ConfigError(f"--seed-chunk must be an integer >= 1, got {seed_chunk!r}")
+    store = SweepStore(out) if out is not None else None
+    if store is not None:
+        store.check(spec, overwrite)
+    # The last check: an engine that cannot start is bad usage too, found before any work.
+    return SweepPlan(spec, chunk, store, make_engine(workers, scheduler), overwrite)
+
+
+def sweep(config: ExperimentConfig | str | os.PathLike,
+          grid: Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]] | None = None, *,
+          seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
+          ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
+          threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None,
+          out: str | os.PathLike | None = None, overwrite: bool = False, progress: bool = False,
+          status: Callable[[str], None] | None = None) -> SweepTable:
+    """Train every cell of a grid (or a sample) over ``seeds`` seeds and gather one table.
+
+    Parameters
+    ----------
+    config : ExperimentConfig, path or shipped name
+        The base config; each cell overrides some of its keys.
+    grid : mapping of "section.key" to a sequence of values
+        The cells are the product of the grids, the first key varying slowest.
+    seeds : int
+        Seeds per cell, ``training.seed .. training.seed + seeds - 1``, on the runs axis.
+    seed_chunk : int, optional
+        Seeds per task (default: a whole cell per task). Changes no number.
+    sample, ranges, sample_seed
+        Instead of a grid: ``"random:N"`` or ``"lhs:N"`` cells drawn from ``ranges``
+        (``{"training.lr": (1e-3, 1.0, "log")}``), seeded by ``sample_seed``.
+    threshold : float
+        Loss of the ``epochs_to_loss_<threshold>_median`` column.
+    workers, scheduler
+        Engine: a local Dask cluster of ``workers`` processes, or the scheduler at
+        ``scheduler``; neither: in this process.
+    out : path, optional
+        Sweep directory (``results.csv``, ``cells/``, ``sweep.toml``, ``figures/``,
+        ``report.md``); cells already saved there are not recomputed. None: nothing written.
+    overwrite : bool
+        Replace a different sweep found in ``out`` (otherwise refused).
+    progress : bool
+        A progress bar over cells on stderr.
+    status : callable, optional
+        Called with one line of status (what is computed, what is reused).
+
+    Returns
+    -------
+    SweepTable
+        One dict per cell, in grid order.
+
+    Raises
+    ------
+    ConfigError, SweepDirError, EngineError
+        Before any work: a bad key or value, an unusable ``out``, an engine that cannot start.
+    KeyboardInterrupt
+        On Ctrl-C; every finished cell is saved, so rerunning resumes.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> table = bp.sweep("xor", grid={"model.hidden": [[2], [4]]}, seeds=20)  # doctest: +SKIP
+    >>> [row["learned"] for row in table]  # doctest: +SKIP
+    """
+    plan = prepare(config, grid, seeds=seeds, seed_chunk=seed_chunk, sample=sample, ranges=ranges,
+                   sample_seed=sample_seed, threshold=threshold, workers=workers, scheduler=scheduler, out=out,
+                   overwrite=overwrite)
+    return plan.run(progress=progress, status=status)
+
+
+def _toml_list(value: Sequence[Any]) -> str:
+    from ..config import _toml_value
+
+    return _toml_value(list(value))
+
+
+def _bar(total: int, initial: int, enabled: bool) -> Any:
+    """A progress bar over cells on stderr (tqdm), or a silent stand-in."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="cell", desc="sweep", disable=not enabled, leave=False)
