@@ -53,13 +53,15 @@ def add_parser(sub: Any) -> None:
     group.add_argument("--seeds", type=int, default=100, metavar="N",
                        help="seeds per cell, from --seed (default 0) on, trained at once (default 100)")
     group.add_argument("--seed-chunk", type=int, default=None, metavar="N",
-                       help="seeds per task (default: a whole cell); changes no number")
+                       help="seeds per task (default: a whole cell; at least 2); changes no number")
     group.add_argument("--threshold", type=float, default=0.1,
                        help="loss of the epochs_to_loss_<threshold>_median column (default 0.1)")
     engine = group.add_mutually_exclusive_group()
     engine.add_argument("--workers", type=int, metavar="N",
                         help="run on a local Dask cluster of N worker processes (pip install 'backproplab[sweep]')")
     engine.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing Dask cluster")
+    group.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                       help="how long to wait for the --scheduler and its first worker (default 5)")
     parser.add_argument("--out", metavar="DIR", help="sweep directory (default: sweeps/<config name>)")
     parser.add_argument("--overwrite", action="store_true", help="replace a different sweep found in --out")
     add_output_flags(parser)
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else Path("sweeps") / config.name
         plan = prepare(config, grid, seeds=args.seeds, seed_chunk=args.seed_chunk, sample=args.sample,
                        ranges=ranges, sample_seed=args.sample_seed, threshold=args.threshold, workers=args.workers,
-                       scheduler=args.scheduler, out=out, overwrite=args.overwrite)
+                       scheduler=args.scheduler, timeout=args.timeout, out=out,
+                       overwrite=args.overwrite)
     except (*USAGE_ERRORS, ImportError) as exc:
         return error("sweep", exc)
     try:

@@ -73,8 +73,9 @@ class DaskEngine:
         else:
             self.name = f"local Dask cluster of {workers} worker processes"
             # One thread per worker: NumPy work does not share a process well; the processes give the parallelism.
+            # Everything binds 127.0.0.1; the scheduler's HTTP server takes any free port (not 8787, often taken).
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+                                        dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
@@ -102,6 +103,8 @@ def make_engine(workers: int | None = None, scheduler: str | None = None,
         raise EngineError("give --workers N (a local cluster) or --scheduler ADDR (an existing one), not both")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise EngineError(f"--workers must be an integer >= 1, got {workers!r}")
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise EngineError(f"--timeout must be a number of seconds > 0, got {timeout!r}")
     if scheduler is None and workers is None:
         return InProcess()
     return DaskEngine(workers, scheduler, timeout)

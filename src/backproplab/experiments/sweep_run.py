@@ -66,6 +66,19 @@ def measure(trained: Trained, threshold: float) -> dict[str, np.ndarray]:
     return out
 
 
+def chunks(seeds: int, size: int) -> list[tuple[int, int]]:
+    """``(offset, count)`` of each task's seeds: ``size`` at a time, but never one seed alone (unless ``seeds == 1``).
+
+    One seed trains without a runs axis, whose arithmetic can differ from the stacked
+    one in the last bit; a chunk of two or more is exactly those runs of the whole batch.
+    """
+    size = max(size, 2)
+    starts = list(range(0, seeds, size))
+    if len(starts) > 1 and seeds - starts[-1] == 1:
+        starts.pop()  # the previous chunk takes the last seed
+    return [(s, (starts[i + 1] if i + 1 < len(starts) else seeds) - s) for i, s in enumerate(starts)]
+
+
 def merge(chunks: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """One cell's arrays from its chunks (in seed order); ``seconds`` is the sum of their training times."""
     merged = {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0] if name != "seconds"}
@@ -176,14 +189,14 @@ class SweepPlan:
             missing = [i for i, r in enumerate(results) if r is None]
             say(f"{len(cells)} cells x {seeds} seeds on {self.engine.name}: {len(missing)} to compute"
                 + (f", {len(cells) - len(missing)} already in {store.cells}" if len(missing) < len(cells) else ""))
-            tasks = [Task(i, configs[i], spec.first_seed + s, min(chunk, seeds - s), spec.threshold)
-                     for i in missing for s in range(0, seeds, chunk)]
+            parts = chunks(seeds, chunk)
+            tasks = [Task(i, configs[i], spec.first_seed + offset, count, spec.threshold)
+                     for i in missing for offset, count in parts]
             pending: dict[int, dict[int, dict[str, np.ndarray]]] = {i: {} for i in missing}
-            n_chunks = -(-seeds // chunk)
             with _bar(len(cells), len(cells) - len(missing), progress) as bar:
                 for task, result in self.engine.map(run_task, tasks):
                     pending[task.cell][task.start] = result
-                    if len(pending[task.cell]) < n_chunks:
+                    if len(pending[task.cell]) < len(parts):
                         continue
                     done = pending.pop(task.cell)
                     results[task.cell] = arrays = merge([done[s] for s in sorted(done)])
@@ -207,7 +220,7 @@ def prepare(config: ExperimentConfig | str | os.PathLike,
             seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
             ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
             threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None,
-            out: str | os.PathLike | None = None, overwrite: bool = False) -> SweepPlan:
+            timeout: float = 5.0, out: str | os.PathLike | None = None, overwrite: bool = False) -> SweepPlan:
     """Check everything about a sweep and start its engine; no work, no file written (see ``sweep``)."""
     base = config if isinstance(config, ExperimentConfig) else load_config(config)
     if isinstance(ranges, Mapping):
@@ -222,14 +235,14 @@ def prepare(config: ExperimentConfig | str | os.PathLike,
     if store is not None:
         store.check(spec, overwrite)
     # The last check: an engine that cannot start is bad usage too, found before any work.
-    return SweepPlan(spec, chunk, store, make_engine(workers, scheduler), overwrite)
+    return SweepPlan(spec, chunk, store, make_engine(workers, scheduler, timeout), overwrite)
 
 
 def sweep(config: ExperimentConfig | str | os.PathLike,
           grid: Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]] | None = None, *,
           seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
           ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
-          threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None,
+          threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None, timeout: float = 5.0,
           out: str | os.PathLike | None = None, overwrite: bool = False, progress: bool = False,
           status: Callable[[str], None] | None = None) -> SweepTable:
     """Train every cell of a grid (or a sample) over ``seeds`` seeds and gather one table.
@@ -243,15 +256,15 @@ def sweep(config: ExperimentConfig | str | os.PathLike,
     seeds : int
         Seeds per cell, ``training.seed .. training.seed + seeds - 1``, on the runs axis.
     seed_chunk : int, optional
-        Seeds per task (default: a whole cell per task). Changes no number.
+        Seeds per task (default: a whole cell per task; at least 2). Changes no number.
     sample, ranges, sample_seed
         Instead of a grid: ``"random:N"`` or ``"lhs:N"`` cells drawn from ``ranges``
         (``{"training.lr": (1e-3, 1.0, "log")}``), seeded by ``sample_seed``.
     threshold : float
         Loss of the ``epochs_to_loss_<threshold>_median`` column.
-    workers, scheduler
+    workers, scheduler, timeout
         Engine: a local Dask cluster of ``workers`` processes, or the scheduler at
-        ``scheduler``; neither: in this process.
+        ``scheduler`` (waited for ``timeout`` seconds); neither: in this process.
     out : path, optional
         Sweep directory (``results.csv``, ``cells/``, ``sweep.toml``, ``figures/``,
         ``report.md``); cells already saved there are not recomputed. None: nothing written.
@@ -281,8 +294,8 @@ def sweep(config: ExperimentConfig | str | os.PathLike,
     >>> [row["learned"] for row in table]  # doctest: +SKIP
     """
     plan = prepare(config, grid, seeds=seeds, seed_chunk=seed_chunk, sample=sample, ranges=ranges,
-                   sample_seed=sample_seed, threshold=threshold, workers=workers, scheduler=scheduler, out=out,
-                   overwrite=overwrite)
+                   sample_seed=sample_seed, threshold=threshold, workers=workers, scheduler=scheduler,
+                   timeout=timeout, out=out, overwrite=overwrite)
     return plan.run(progress=progress, status=status)
 
 
