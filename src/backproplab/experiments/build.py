@@ -107,6 +107,16 @@ def build_network(config: ExperimentConfig, n_inputs: int, *, seed: int | None =
                dtype=model.dtype, dropout=model.dropout, batch_norm=model.batch_norm)
 
 
+def n_outputs(config: ExperimentConfig, dataset: Dataset | None) -> int:
+    """Output units of the network ``train`` builds: one per class for softmax on a split data set, else one.
+
+    Raises ``ValueError`` for a data set of more than two classes without a softmax output.
+    """
+    if dataset is not None and dataset.n_classes > 2 and config.model.output != "softmax":
+        raise ValueError(f"{config.data.name} has {dataset.n_classes} classes: use [model] output = \"softmax\"")
+    return dataset.n_classes if dataset is not None and config.model.output == "softmax" else 1
+
+
 def build_optimizer(config: ExperimentConfig) -> Optimizer:
     """The optimizer of ``config.training``."""
     training = config.training
@@ -145,10 +155,7 @@ def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None
     data_seed = seed if data_seed is None else data_seed
     dataset = None if config.data.name in GATES else load_dataset(config, data_seed)
     X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
-    n_outputs = dataset.n_classes if dataset is not None and config.model.output == "softmax" else 1
-    if dataset is not None and dataset.n_classes > 2 and config.model.output != "softmax":
-        raise ValueError(f"{config.data.name} has {dataset.n_classes} classes: use [model] output = \"softmax\"")
-    net = build_network(config, X.shape[1], seed=seed, runs=runs, n_outputs=n_outputs)
+    net = build_network(config, X.shape[1], seed=seed, runs=runs, n_outputs=n_outputs(config, dataset))
     callbacks = list(callbacks)
     schedule = build_schedule(config)
     if schedule is not None:
