@@ -111,7 +111,9 @@ def test_float32_networks_are_refused():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"), [({"eps": 0}, "eps"), ({"max_checks": 0}, "max_checks"), ({"threshold": -1}, "threshold")]
+    ("kwargs", "message"),
+    [({"eps": 0}, "eps"), ({"max_checks": 0}, "max_checks"), ({"rtol": -1}, "rtol"), ({"atol": float("nan")}, "atol"),
+     ({"max_rows": 0}, "max_rows")],
 )
 def test_bad_options_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -190,7 +190,8 @@ def test_without_seeds_only_the_report_runs(tmp_path, capsys, monkeypatch) -> No
     assert not (out / "seeds").exists()
     assert (out / FIGURES["boundaries"][0]).is_file() and not (out / FIGURES["loss_bands"][0]).exists()
     # Running again replaces the earlier run; a failed gradient check is reported and exits 1.
-    failing = GradcheckResult(errors={"0.W": 0.5}, checked={"0.W": 1}, threshold=1e-6, eps=1e-7)
+    failing = GradcheckResult(errors={"0.W": 0.5}, checked={"0.W": 1}, rtol=1e-6, atol=1e-9, eps=1e-7,
+                              failed={"0.W": 1})
     module = importlib.import_module("backproplab.experiments.reproduce")  # not the function of that name
     monkeypatch.setattr(module, "gradcheck", lambda *args, **kwargs: failing)
     assert main(["reproduce", "--out", str(out), "--seeds", "0", "--seed", "1", "-q", "--no-explorer"]) == 1

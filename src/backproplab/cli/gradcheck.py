@@ -16,6 +16,7 @@ from typing import Any
 from .._checks import check_positive_float, check_positive_int
 from ..config import to_dict
 from ..data import GATES
+from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..experiments.build import build_network, load_data, load_dataset, n_outputs, train
 from ..gradcheck import GradcheckResult, gradcheck
@@ -34,6 +35,7 @@ SAMPLED_ENTRIES = 10
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "gradcheck", help="check a network's backpropagated gradients against central differences",
+        usage="backproplab gradcheck [CONFIG] [options]  (see --help)",  # short, so a usage error is two lines
         description="Compare backpropagation with central differences, entry by entry, on the network `train` "
                     "builds from the same config and flags (at its initial weights, after training with --train, "
                     "or loaded with --model). An entry passes if |a - n| <= atol + rtol * (|a| + |n|) (a: "
@@ -98,6 +100,8 @@ def _run(args: argparse.Namespace) -> int:
         check_data(net, X, y)  # the output must fit the labels
         if net.dtype.name != "float64":
             raise ValueError(f"gradcheck needs a float64 network, this one is {net.dtype.name} (set --dtype float64)")
+    except DataFileError as exc:  # data that could not be had: a failure, not bad usage
+        return error("gradcheck", exc, FAILED)
     except (*USAGE_ERRORS, ImportError) as exc:
         return error("gradcheck", exc)
     if args.model:
