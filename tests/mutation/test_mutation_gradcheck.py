@@ -125,7 +125,7 @@ def test_worst_index_points_at_the_largest_disagreement():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"eps": 0.0}, "eps"), ({"threshold": 0.0}, "threshold"), ({"max_checks": 0}, "max_checks")],
+    [({"eps": 0.0}, "eps"), ({"rtol": -1.0}, "rtol"), ({"atol": -1.0}, "atol"), ({"max_checks": 0}, "max_checks")],
 )
 def test_bad_settings_are_refused(kwargs, match):
     net, X, y = _case(1.0, 0.0)
