@@ -1,0 +1,221 @@
+"""What the docs generate at build time, so it cannot drift from the code.
+
+- ``generated/api.rst``: the API reference, one autosummary entry per public name
+  (``__all__``, or the module's own public functions and classes) of
+  ``backproplab``, ``backproplab.data``, ``backproplab.metrics``,
+  ``backproplab.sklearn`` and ``backproplab.trace``, grouped by the module that
+  defines each name;
+- ``generated/cli.rst``: every sub-command and flag, read from
+  ``backproplab.cli.build_parser()``;
+- the ``bp-trace`` directive: a number of the report's XOR network's worked
+  backward pass (``backproplab trace xor --input 1,0``), computed when the
+  tutorial is read;
+- the ``bp-gradcheck`` directive: ``bp.gradcheck`` on the same network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import inspect
+import io
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+#: Modules whose public names the API reference lists, with a title each.
+API_MODULES = {
+    "backproplab": "backproplab",
+    "backproplab.data": "backproplab.data: data sets",
+    "backproplab.metrics": "backproplab.metrics: classification and regression metrics",
+    "backproplab.sklearn": "backproplab.sklearn: scikit-learn estimators",
+    "backproplab.trace": "backproplab.trace: one worked step of backpropagation",
+}
+
+
+def public_names(module: Any) -> list[str]:
+    """``__all__``, or the functions and classes the module itself defines (no leading underscore)."""
+    if hasattr(module, "__all__"):
+        return [n for n in module.__all__ if not n.startswith("__")]
+    return [n for n, obj in vars(module).items()
+            if not n.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == module.__name__]
+
+
+def _title(text: str, char: str) -> str:
+    return f"{text}\n{char * len(text)}\n"
+
+
+def api_rst() -> str:
+    out = [_title("API reference", "="),
+           "Generated from the docstrings: every public name of the package, grouped by the module that "
+           "defines it. Shapes use ``R`` (runs), ``B`` (batch), ``D_in``/``D_out`` (features).\n"]
+    for name, title in API_MODULES.items():
+        module = importlib.import_module(name)
+        out += [_title(title, "-"), f".. currentmodule:: {name}\n"]
+        groups: dict[str, list[str]] = {}
+        for attr in public_names(module):
+            home = getattr(getattr(module, attr), "__module__", None) or name
+            groups.setdefault(home if home.startswith("backproplab") else name, []).append(attr)
+        for home, attrs in groups.items():
+            if name == "backproplab" or len(groups) > 1:
+                doc = (inspect.getdoc(importlib.import_module(home)) or home).splitlines()[0].rstrip(".")
+                out.append(_title(f"{doc} (``{home}``)", "~"))
+            out += [".. autosummary::", "   :toctree: api", "   :nosignatures:", ""]
+            out += [f"   {attr}" for attr in sorted(attrs, key=str.lower)]
+            out.append("")
+    return "\n".join(out)
+
+
+_RST_SPECIAL = re.compile(r"([\\`*|_])")
+
+
+def _escape(text: str) -> str:
+    return _RST_SPECIAL.sub(r"\\\1", text)
+
+
+def _flags(action: argparse.Action) -> str:
+    if not action.option_strings:
+        return action.metavar or action.dest
+    metavar = ""
+    if action.nargs != 0:
+        metavar = " " + (action.metavar or action.dest.upper()) if isinstance(action.metavar, str | None) else ""
+    return ", ".join(f"{flag}{metavar}" for flag in action.option_strings)
+
+
+def cli_rst() -> str:
+    from backproplab.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    out = [_title("Command-line reference", "="),
+           "Generated from ``backproplab.cli.build_parser()`` when these pages were built: every sub-command "
+           "and every flag, as ``backproplab COMMAND --help`` prints them. Exit codes: 0 ok, 1 the work failed, "
+           "2 bad usage, 130 interrupted.\n",
+           ".. code-block:: text\n", *(f"   {line}" for line in parser.format_usage().splitlines()), ""]
+    helps = {a.dest: a.help for a in sub._choices_actions}
+    for name, command in sub.choices.items():
+        out += [_title(f"backproplab {name}", "-"), _escape(helps.get(name) or "").capitalize() + ".\n"]
+        if command.description:
+            out.append(_escape(command.description) + "\n")
+        out += [".. code-block:: text\n", *(f"   {line}" for line in command.format_usage().splitlines()), ""]
+        for group in command._action_groups:
+            actions = [a for a in group._group_actions if a.help is not argparse.SUPPRESS]
+            if not actions:
+                continue
+            out.append(f"**{_escape(group.title.capitalize())}**\n")
+            for action in actions:
+                help_text = _escape(action.help or "")
+                if action.default not in (None, False, argparse.SUPPRESS) and "default" not in (action.help or ""):
+                    help_text += f" (default: ``{action.default}``)"
+                out += [f"``{_flags(action)}``", f"   {help_text}", ""]
+        if command.epilog:
+            out += [".. code-block:: text\n", *(f"   {line}" for line in command.epilog.splitlines()), ""]
+    return "\n".join(out)
+
+
+# --- the tutorial's numbers ---------------------------------------------------------------------
+@cache
+def xor_trace() -> Any:
+    """The report's XOR network (``xor.toml``) at its initial weights, worked on the row (1, 0)."""
+    from backproplab.config import load_config
+    from backproplab.experiments.build import build_network, build_optimizer
+    from backproplab.trace import trace
+
+    config = load_config("xor")
+    return trace(build_network(config, 2), [1.0, 0.0], 1, optimizer=build_optimizer(config))
+
+
+def _fmt(a: Any) -> str:
+    if isinstance(a, float):
+        return f"{a:.6f}"
+    return np.array2string(np.asarray(a), precision=4, suppress_small=True, max_line_width=90, floatmode="fixed",
+                           sign=" ")
+
+
+def trace_value(key: str) -> str:
+    """``KEY`` is ``loss`` or ``LAYER.FIELD`` (``0.z``, ``2.grad_W``, ...)."""
+    t = xor_trace()
+    if key == "loss":
+        return _fmt(t.loss)
+    layer, field = key.split(".")
+    return _fmt(getattr(next(x for x in t.layers if x.name == layer), field))
+
+
+class TraceDirective(SphinxDirective):
+    """``.. bp-trace:: 0.z 0.a`` -> a literal block ``0.z = [...]`` per key, from ``xor_trace()``.
+
+    ``.. bp-trace:: text`` is the whole output of ``backproplab trace xor --input 1,0``.
+    """
+
+    required_arguments = 1
+    final_argument_whitespace = True
+
+    def run(self) -> list[nodes.Node]:
+        keys = self.arguments[0].split()
+        if keys == ["text"]:
+            from backproplab.cli import main
+
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                main(["trace", "xor", "--input", "1,0"])
+            text = buffer.getvalue().rstrip()
+        else:
+            lines = []
+            for key in keys:
+                value = trace_value(key)
+                label = f"{key} = "
+                pad = " " * len(label)
+                lines.append(label + value.replace("\n", "\n" + pad))
+            text = "\n".join(lines)
+        block = nodes.literal_block(text, text)
+        block["language"] = "text"
+        return [block]
+
+
+class GradcheckDirective(SphinxDirective):
+    """``.. bp-gradcheck::`` -> ``print(bp.gradcheck(net, X, y))`` for the report's XOR network."""
+
+    def run(self) -> list[nodes.Node]:
+        import backproplab as bp
+        from backproplab.config import load_config
+        from backproplab.data import logic_table
+        from backproplab.experiments.build import build_network
+
+        X, y = logic_table("xor")
+        text = str(bp.gradcheck(build_network(load_config("xor"), 2), X, y))
+        block = nodes.literal_block(text, text)
+        block["language"] = "text"
+        return [block]
+
+
+def generate(app: Sphinx, config: Any) -> None:
+    out = Path(app.srcdir) / "generated"
+    out.mkdir(exist_ok=True)
+    for name, text in (("api.rst", api_rst()), ("cli.rst", cli_rst())):
+        path = out / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:  # unchanged files keep Sphinx's cache
+            path.write_text(text, encoding="utf-8")
+
+
+def skip_foreign(app: Sphinx, what: str, name: str, obj: Any, skip: bool, options: Any) -> bool | None:
+    """Leave out members a class inherits from outside backproplab (scikit-learn's ``score``, ``set_*_request``)."""
+    module = getattr(obj, "__module__", None) or ""
+    if what == "class" and (re.fullmatch(r"set_\w+_request", name) or (module and not module.startswith("backproplab"))):
+        return True
+    return None
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", generate)
+    app.connect("autodoc-skip-member", skip_foreign)
+    app.add_directive("bp-trace", TraceDirective)
+    app.add_directive("bp-gradcheck", GradcheckDirective)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
