@@ -48,6 +48,7 @@ templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_theme = "pydata_sphinx_theme"
 html_title = f"backproplab {version}"
+html_favicon = "_static/favicon.svg"  # without one, the browser asks the server for /favicon.ico (a 404)
 html_theme_options = {
     "navigation_with_keys": False,
     "show_prev_next": True,
@@ -56,6 +57,8 @@ html_theme_options = {
     "footer_end": [],
 }
 html_sidebars = {"**": ["sidebar-nav-bs"]}
+# Without a default the theme's script logs "Got invalid theme mode" to the console on every page.
+html_context = {"default_mode": "auto"}
 html_show_sourcelink = False
 
 autosummary_generate = True
