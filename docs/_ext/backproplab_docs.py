@@ -208,7 +208,8 @@ def generate(app: Sphinx, config: Any) -> None:
 def skip_foreign(app: Sphinx, what: str, name: str, obj: Any, skip: bool, options: Any) -> bool | None:
     """Leave out members a class inherits from outside backproplab (scikit-learn's ``score``, ``set_*_request``)."""
     module = getattr(obj, "__module__", None) or ""
-    if what == "class" and (re.fullmatch(r"set_\w+_request", name) or (module and not module.startswith("backproplab"))):
+    foreign = bool(module) and not module.startswith("backproplab")
+    if what == "class" and (foreign or re.fullmatch(r"set_\w+_request", name)):
         return True
     return None
 
