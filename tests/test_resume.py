@@ -318,9 +318,11 @@ def test_cli_refuses_what_would_lose_or_mix_runs(tmp_path, monkeypatch, capsys, 
 def test_cli_summary_counts_diverged_runs():
     from backproplab.cli.train import _summary_line
 
-    line = _summary_line({"final_loss": np.array([0.1, 0.2, 0.3]), "learned": 2 / 3, "diverged": {1: 4}})
+    learned = {"share": 2 / 3, "count": 2, "runs": 3}
+    line = _summary_line({"final_loss": np.array([0.1, 0.2, 0.3]), "learned": learned, "diverged": {1: 4}})
     assert "1 diverged and were frozen" in line
-    assert "diverged" not in _summary_line({"final_loss": np.array([0.1, 0.2]), "learned": 1.0, "diverged": {}})
+    everyone = {"share": 1.0, "count": 2, "runs": 2}
+    assert "diverged" not in _summary_line({"final_loss": np.array([0.1, 0.2]), "learned": everyone, "diverged": {}})
 
 
 # --- one batch per epoch: the rollback copy is taken only when the loss is not finite ---------

@@ -348,6 +348,10 @@ def load_config(path_or_name: str | Path) -> ExperimentConfig:
         If there is no such file or shipped config, or the file is not a valid config.
     """
     path = Path(path_or_name)
+    if path.is_dir():
+        inside = path / "config.toml"
+        hint = f"; did you mean {inside}?" if inside.is_file() else "; give a TOML file (or a shipped config's name)"
+        raise ConfigError(f"{path} is a directory, not a config file{hint}")
     if path.is_file():
         try:
             text = path.read_text(encoding="utf-8")

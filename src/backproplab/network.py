@@ -310,8 +310,11 @@ def mlp(
     sizes = [check_positive_int(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
     if runs is not None:
         runs = check_positive_int("runs", runs)
+    if seed is None:
+        raise TypeError("seed must be a non-negative int or a sequence of them, got None: every network is seeded, "
+                        "so that a run can be repeated (seed=0 is the default)")
     if not isinstance(seed, (int, np.integer)) and runs is None:
-        runs = len(list(seed))
+        runs = len(_seeds(seed, None))
     check_choice("activation", activation, _layers.ACTIVATIONS)
     check_choice("output", output, OUTPUTS)
     batch_norm = check_bool("batch_norm", batch_norm)

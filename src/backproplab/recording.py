@@ -42,6 +42,7 @@ from .errors import ModelFileError
 from .layers import ACTIVATIONS, Dense
 from .losses import OUTPUTS, Loss
 from .network import Network, check_data
+from .regularization import BatchNorm
 from .training import Callback, FitState
 
 FORMAT = "backproplab-recording"
@@ -406,5 +407,8 @@ class Recorder(Callback):
             "runs": net.runs,
             "extent": list(probe.extent) if probe.extent else None,
             "dense": probe.dense,
+            # Per Dense layer: whether a batch norm follows it (then "z:j" is x W + b before the normalisation).
+            "batch_norm": [any(isinstance(layer, BatchNorm) for layer in net.layers[i + 1 : end])
+                           for i, end in zip(probe.dense, [*probe.dense[1:], len(net.layers)], strict=True)],
         }
         return Recording(meta=meta, epochs=np.asarray(self._epochs, dtype=np.int64), arrays=arrays)

@@ -23,6 +23,7 @@ Layout written by the helpers (``DESIGN.md``, "Files a run leaves")::
 from __future__ import annotations
 
 import csv
+import errno
 import io as _io
 import json
 import os
@@ -45,6 +46,30 @@ MARKER = "run.json"
 
 class RunDirError(BackproplabError, ValueError):
     """The target of a run directory cannot be used (not ours, not a directory)."""
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Raise ``RunDirError`` unless this process can create ``path`` (a file or a directory) and write beside it.
+
+    The nearest existing ancestor of ``path``'s parent must be a directory in which
+    a file can be created: a temporary file is made there and removed, which
+    catches a path under a regular file, under ``/proc``, on a read-only file
+    system or in a directory without write permission, before any work.
+    """
+    path = Path(path)
+    place = path.absolute().parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        raise RunDirError(f"{place} is a file, not a directory; choose another output path")
+    try:
+        with tempfile.TemporaryFile(dir=place):
+            pass
+    except OSError as exc:
+        # ENOENT for an existing directory: a virtual file system (/proc, /sys) that makes no new files.
+        why = "it takes no new files" if exc.errno == errno.ENOENT else exc.strerror or str(exc)
+        raise RunDirError(f"cannot write in {place} ({why}); choose another output path") from None
+    return path
 
 
 def check_target(path: str | os.PathLike) -> Path:

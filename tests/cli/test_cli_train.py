@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import numpy as np
@@ -27,7 +28,11 @@ def test_train_a_shipped_config_with_overrides(tmp_path, capsys) -> None:
     captured = capsys.readouterr()
     assert "training XOR" in captured.err and "Table" not in captured.err  # progress on stderr only
     config = parse_toml((out / "config.toml").read_text())
-    assert config == load_config("xor").replace("training", epochs=300, seed=4)
+    shipped = load_config("xor")
+    # The description told of 2000 epochs: it now says what the flags changed (issue 11).
+    assert config.description == f"{shipped.description}. Changed from xor.toml by --epochs 300 --seed 4."
+    assert config == dataclasses.replace(shipped.replace("training", epochs=300, seed=4),
+                                         description=config.description)
     net = bp.load(out / "model.npz")
     p = net.predict_proba(X)[:, 0]
     assert [row[2] for row in _rows(captured.out)] == [f"{v:.4f}" for v in p]
@@ -56,7 +61,8 @@ def test_train_from_flags_with_runs_and_json(tmp_path, capsys) -> None:
     p = nets.predict_proba(X)[..., 0]  # (5, 4)
     np.testing.assert_array_equal(result["predictions"], p)
     y = np.array([0, 1, 1, 1])
-    assert result["learned"] == np.mean(np.all((p > 0.5) == (y > 0.5), axis=1))
+    ok = np.all((p > 0.5) == (y > 0.5), axis=1)
+    assert result["learned"] == {"share": np.mean(ok), "count": int(ok.sum()), "runs": 5}
     assert len(result["final_loss"]) == 5
     header = next(csv.reader((out / "history.csv").open()))
     assert header[:6] == ["epoch", "loss_r0", "loss_r1", "loss_r2", "loss_r3", "loss_r4"]

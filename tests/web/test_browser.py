@@ -260,3 +260,62 @@ def test_playground_refuses_bad_parameters_on_the_page(page, playground):
     screenshot(page, "playground-moons.png")
     assert np.isfinite(float(page.evaluate("document.body.dataset.loss")))
     assert page.errors == [] or all("400" in e for e in page.errors)  # the refused request is logged, nothing else
+
+
+# --- issue 11: what the pages show must be true ---------------------------------------------------
+def test_explorer_renders_a_run_of_150000_epochs(page, tmp_path):
+    """Math.min(...losses) overflowed the call stack past ~125k epochs and left the page blank."""
+    X, y = data.logic_table("xor")
+    rec = Recorder(X, y, max_frames=20)
+    bp.fit(bp.mlp([2, 2, 1], seed=0), X, y, epochs=150_000, batch_size=4, progress=False, callbacks=[rec])
+    page.goto(write_explorer(rec.recording, tmp_path / "long.html").as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.errors == []
+    assert page.inner_text("#epoch-label") == "epoch 150000 / 150000"
+    assert len(page.get_attribute("#loss path.series", "d")) > 1000, "the loss curve was not drawn"
+
+
+def test_explorer_arrow_keys_step_after_a_button_was_clicked(page, tmp_path, xor_recording):
+    page.goto(write_explorer(xor_recording, tmp_path / "xor.html").as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("#step-back")  # the button keeps the focus
+    frame = int(page.evaluate("document.body.dataset.frame"))
+    page.keyboard.press("ArrowLeft")
+    assert int(page.evaluate("document.body.dataset.frame")) == frame - 1
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert int(page.evaluate("document.body.dataset.frame")) == frame + 1
+
+
+def test_explorer_labels_the_value_before_batch_norm_as_such(page, tmp_path):
+    X, y = data.logic_table("xor")
+    rec = Recorder(X, y)
+    net = bp.mlp([2, 4, 1], batch_norm=True, seed=0)
+    bp.fit(net, X, y, epochs=20, batch_size=4, progress=False, callbacks=[rec])
+    assert rec.recording.meta["batch_norm"] == [True, False]
+    page.goto(write_explorer(rec.recording, tmp_path / "bn.html").as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    page.hover("circle.unit[data-layer='1'][data-unit='0']")
+    text = page.inner_text("#tooltip")
+    assert "before batch norm" in text and "pre-activation" not in text
+    z = float(next(line for line in text.splitlines() if "before batch norm" in line).split(" = ")[-1])
+    assert math.isclose(z, rec.recording.arrays["z:0"][-1, 0, 0], rel_tol=1e-3, abs_tol=1e-6)
+    page.hover("circle.unit[data-layer='2'][data-unit='0']")  # the output layer has no batch norm
+    assert "pre-activation z" in page.inner_text("#tooltip")
+
+
+@pytest.mark.parametrize("button", ["#reset", "#apply"])
+def test_playground_reset_and_apply_clear_the_old_loss_curve(page, playground, button):
+    page.goto(playground)
+    page.wait_for_selector("body[data-epoch='0']")
+    assert page.locator("#loss path.series").count() == 0
+    page.click("#step")
+    page.click("#step")
+    page.wait_for_selector("body[data-epoch='2']")
+    assert page.locator("#loss path.series").count() == 1
+    frames = int(page.evaluate("document.body.dataset.frames"))
+    page.click(button)
+    wait_until(page, f"Number(document.body.dataset.frames) > {frames}")
+    assert epoch(page) == 0
+    assert page.locator("#loss path.series").count() == 0, "the old run's loss curve is still drawn"
+    assert page.inner_text("#status").startswith("epoch 0")

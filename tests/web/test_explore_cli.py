@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,3 +108,28 @@ def test_reproduce_writes_an_explorer_per_run_and_explore_rewrites_it_identicall
     bare = tmp_path / "bare"
     assert main(["reproduce", "--seeds", "0", "--sweep-seeds", "0", "--no-explorer", "--out", str(bare), "-q"]) == 0
     assert (bare / "xor" / "model.npz").is_file() and not (bare / "xor" / "explorer.html").exists()
+
+
+def _title(page: Path) -> str:
+    return re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8")).group(1)
+
+
+def test_the_explorer_title_is_the_network_that_was_trained(tmp_path):
+    """A digits run was titled "digits — 2-32-1 sigmoid": the sizes came from the logic tables' shape."""
+    pytest.importorskip("sklearn", reason="digits comes from scikit-learn")
+    out = tmp_path / "digits"
+    assert main(["train", "--data", "digits", "--hidden", "32", "--output", "softmax", "--epochs", "2",
+                 "--out", str(out), "-q"]) == 0
+    assert main(["explore", str(out), "-q"]) == 0
+    assert _title(out / "explorer.html").startswith("digits — 64-32-10 sigmoid, softmax output, SGD lr 0.1, 2 epochs")
+
+
+def test_the_explorer_title_says_when_early_stopping_ended_the_run(tmp_path):
+    out = tmp_path / "es"
+    assert main(["train", "--data", "moons", "--patience", "2", "--epochs", "500", "--lr", "1", "--out", str(out),
+                 "-q"]) == 0
+    done = len((out / "history.csv").read_text().splitlines()) - 1
+    assert done < 500
+    assert main(["explore", str(out), "-q"]) == 0
+    title = _title(out / "explorer.html")
+    assert f"{done} of 500 epochs (early stopping)" in title and "2-8-1" in title

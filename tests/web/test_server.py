@@ -83,3 +83,11 @@ def test_reset_returns_to_epoch_zero(client):
     post(client, "/api/control", {"action": "reset"})
     state = client.get("/api/state").json()
     assert state["frame"]["epoch"] == 0 and state["losses"] == []
+
+
+def test_deeply_nested_json_is_a_400_with_a_message(client):
+    """200k '[' made Python's JSON parser recurse until RecursionError: a 500 and a traceback in the log."""
+    r = client.post("/api/settings", content="[" * 200_000, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["error"] == "the request's JSON is nested too deeply; settings are one flat object"
+    assert client.get("/api/state").status_code == 200  # the server goes on

@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .. import __version__
 
@@ -19,11 +20,31 @@ from .. import __version__
 COMMANDS: tuple[str, ...] = ("reproduce", "train", "sweep", "gradcheck", "trace", "explore", "playground")
 
 
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors take two lines: a short usage and the error (not argparse's full usage).
+
+    ``backproplab train``'s full usage wraps over a dozen lines; after a typo the
+    user needs the command's shape and where the rest is (``--help``).
+    """
+
+    def short_usage(self) -> str:
+        positionals = []
+        for action in self._actions:
+            if action.option_strings:
+                continue
+            name = action.metavar if isinstance(action.metavar, str) else action.dest
+            positionals.append(f"[{name}]" if action.nargs in ("?", "*") else name)
+        return f"usage: {self.prog} [options] {' '.join(positionals)}".rstrip() + f"  (all options: {self.prog} --help)"
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.short_usage()}\n{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every sub-command registered."""
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="backproplab",
         description="Backpropagation for multi-layer perceptrons, from scratch in NumPy.",
     )
@@ -36,15 +57,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
+    from ._common import run_command
+
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # Unknown flags are reported by the sub-command's parser, with its usage line (parse_args would
+        # report them with the top-level usage, which does not show the flags the command takes).
+        args, unknown = parser.parse_known_args(argv)
+        if unknown and getattr(args, "command", None):
+            subparsers(parser).choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+        elif unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # argparse exits 2 on bad usage and 0 on --help
         return int(exc.code or 0)
     if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
+        print(f"{parser.short_usage()}\nbackproplab: error: name a command: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
-    return int(args.func(args))
+    return run_command(args.command, args.func, args)
+
+
+def subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    """The sub-command action of ``parser`` (its ``choices`` map each command to its parser)."""
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
 def entrypoint() -> None:

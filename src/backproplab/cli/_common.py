@@ -1,7 +1,15 @@
 """What every sub-command shares: the exit-code contract, stderr/stdout discipline, config flags.
 
 - Exit codes: 0 ok, 1 the work failed (training diverged, a check failed),
-  2 bad usage (a flag, a config value, a path) — found before any work starts.
+  2 bad usage (a flag, a config value, a path) — found before any work starts,
+  130 interrupted by Ctrl-C. Every failure is one line on stderr,
+  ``backproplab COMMAND: error: ...`` (``error``), never a traceback.
+- Checks every command makes before any work, so a new command calls them too:
+  ``check_out(path, flag)`` (an output path that can be created: not under a
+  file, not in a read-only or virtual file system, not someone else's
+  directory). Ctrl-C, and any error a command did not catch, are turned into one
+  line and an exit code by ``run_command``, which ``backproplab.cli.main`` wraps
+  around every command (``interrupted`` prints the Ctrl-C line).
 - Progress and status go to stderr (silenced by ``--quiet``); results go to
   stdout, as text or, with ``--json``, as one JSON document.
 - Flags that set config values are declared once in ``CONFIG_FLAGS`` (flag,
@@ -18,13 +26,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError, ExperimentConfig, from_dict, load_config, shipped_configs, to_dict
-from ..rundir import RunDirError
+from ..rundir import RunDirError, check_target, check_writable
 
-#: Exit codes.
-OK, FAILED, USAGE = 0, 1, 2
+#: Exit codes (130 = 128 + SIGINT, the shell's convention for Ctrl-C).
+OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 #: Errors that mean "you asked for something we cannot do" (exit 2), raised before any work.
 USAGE_ERRORS: tuple[type[BaseException], ...] = (ConfigError, RunDirError, FileNotFoundError, ValueError, TypeError)
@@ -34,6 +43,60 @@ def error(command: str, message: Any, code: int = USAGE) -> int:
     """Print ``backproplab COMMAND: error: MESSAGE`` on stderr and return ``code``."""
     print(f"backproplab {command}: error: {message}", file=sys.stderr)
     return code
+
+
+def check_out(path: str | Path, flag: str = "--out", *, run_dir: bool = True) -> Path:
+    """The output path ``path`` (given with ``flag``), checked before any work; raise ``RunDirError`` if unusable.
+
+    ``path`` must be creatable by this process: its nearest existing ancestor is
+    a directory this process can write in (not a file, not ``/proc``, not a
+    read-only file system) — checked by creating and removing a temporary file
+    there, so nothing is left behind. With ``run_dir`` (a run directory) it must
+    also be absent, empty or written by backproplab (``rundir.check_target``);
+    otherwise (a file) it must not be a directory.
+    """
+    path = Path(path)
+    try:
+        if run_dir:
+            check_target(path)
+        elif path.is_dir():
+            raise RunDirError(f"{path} is a directory; name a file")
+        check_writable(path)
+    except RunDirError as exc:
+        raise RunDirError(f"{flag} {path}: {exc}") from None
+    return path
+
+
+def interrupted(command: str, what: str = "stopped; every file is written whole or not at all") -> int:
+    """Print the one line of a command stopped by Ctrl-C and return ``INTERRUPTED`` (130)."""
+    print(f"backproplab {command}: interrupted by Ctrl-C; {what}", file=sys.stderr)
+    return INTERRUPTED
+
+
+def run_command(command: str, func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run ``func(args)``; Ctrl-C and errors it did not catch become one line on stderr and an exit code.
+
+    Ctrl-C gives ``interrupted`` (130); running out of memory or an operating-system
+    error (a full disk) gives exit 1 naming it; any other uncaught exception is a
+    bug, reported in one line (exit 1) unless ``BACKPROPLAB_DEBUG=1`` asks for the
+    traceback.
+    """
+    import os
+
+    try:
+        return int(func(args))
+    except KeyboardInterrupt:
+        return interrupted(command)
+    except MemoryError as exc:
+        return error(command, f"out of memory ({exc or 'MemoryError'}); try a smaller network, batch or --runs",
+                     FAILED)
+    except OSError as exc:
+        return error(command, exc, FAILED)
+    except Exception as exc:
+        if os.environ.get("BACKPROPLAB_DEBUG"):
+            raise
+        return error(command, f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; "
+                     "BACKPROPLAB_DEBUG=1 shows the traceback)", FAILED)
 
 
 def add_output_flags(parser: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
@@ -108,9 +171,10 @@ class ConfigFlag:
 CONFIG_FLAGS: tuple[ConfigFlag, ...] = (
     ConfigFlag("--data", "data", "name", str, "data set: a logic function (and, or, xor, nand, nor, xnor, parity), a "
                "toy set (moons, circles, spirals, blobs), iris, digits, mnist1d or mnist", "NAME"),
-    ConfigFlag("--n-samples", "data", "n_samples", int, "points of a toy set"),
+    ConfigFlag("--n-samples", "data", "n_samples", int, "points of a toy set (moons, circles, spirals, blobs)"),
     ConfigFlag("--noise", "data", "noise", float, "noise of a toy set"),
-    ConfigFlag("--val", "data", "val", float, "share of the data held out for validation"),
+    ConfigFlag("--val", "data", "val", float, "share of the data held out for validation (not for logic tables)"),
+    ConfigFlag("--test", "data", "test", float, "share of the data held out for testing (toy sets, iris, digits)"),
     ConfigFlag("--hidden", "model", "hidden", _int_list, "hidden layer widths, comma-separated (e.g. 8 or 16,8)",
                "W[,W...]"),
     ConfigFlag("--activation", "model", "activation", str, "hidden activation (sigmoid, tanh, relu, leaky_relu, ...)"),
@@ -174,5 +238,41 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
     if base is None:  # name an ad-hoc experiment after its data
         data = raw.get("data", {}).get("name", "xor")
         raw["name"] = raw["title"] = str(data)
-    return from_dict(raw, source=source, flags=flags)
+    elif flags and raw.get("description"):  # the file's description told of its own values: say what changed
+        raw["description"] = describe_changes(raw["description"], source, args)
+    config = from_dict(raw, source=source, flags=flags)
+    check_data_flags(config, flags)
+    return config
+
+
+def describe_changes(description: str, source: str, args: argparse.Namespace) -> str:
+    """``description`` with the flags that changed its config appended, so it stays true (``--epochs 5000``)."""
+    given = []
+    for f in CONFIG_FLAGS:
+        value = getattr(args, f"cfg_{f.section}_{f.key}", None)
+        if value is not None:
+            shown = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            given.append(f.flag if value is True else f"{f.flag} {shown}")
+    return f"{description.rstrip().rstrip('.')}. Changed from {source} by {' '.join(given)}."
+
+
+#: The data sets each data flag means something for (a logic table trains on its whole table).
+_DATA_FLAG_SETS = {"val": "every data set but the logic tables", "test": "toy sets, iris and digits",
+                   "n_samples": "the toy sets (moons, circles, spirals, blobs)", "noise": "the toy sets"}
+
+
+def check_data_flags(config: ExperimentConfig, flags: dict[tuple[str, str], str]) -> None:
+    """Refuse a data flag that the chosen data set would ignore (``--val`` for xor, ``--n-samples`` for iris)."""
+    from ..data import GATES, TOY
+
+    name = config.data.name
+    logic = name in GATES or name == "parity"
+    ignored = {"val": logic, "test": logic or name in ("mnist1d", "mnist"),
+               "n_samples": name not in TOY, "noise": name not in TOY}
+    for key, useless in ignored.items():
+        if useless and ("data", key) in flags:
+            why = ("a logic table trains and is judged on its whole truth table" if logic else
+                   f"{name} keeps its official test set" if key == "test" else f"{name} is not generated")
+            raise ConfigError(f"{flags[('data', key)]} has no effect on {name}: {why}; it applies to "
+                              f"{_DATA_FLAG_SETS[key]}. Leave it out")
 

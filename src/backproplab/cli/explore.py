@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import ConfigError
 from ..errors import ModelFileError
-from ._common import FAILED, OK, USAGE, Status, add_output_flags, error
+from ._common import FAILED, OK, USAGE, Status, add_output_flags, check_out, error
 
 
 def add_parser(sub: Any) -> None:
@@ -38,18 +38,27 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..recording import Recording
     from ..web import write_explorer
-    from ..web.runs import RunMismatchError, explore_run, find_runs
+    from ..web.runs import EXPLORER_NAME, RunMismatchError, explore_run, find_runs
 
     status = Status(args.quiet)
     path = Path(args.path)
     try:
         if path.is_file():
-            out = Path(args.out) if args.out else path.with_suffix(".html")
-            written = [write_explorer(Recording.load(path), out)]
+            out = check_out(args.out or path.with_suffix(".html"), "--out" if args.out else "the page", run_dir=False)
+            recording = Recording.load(path)
+            runs = []
         else:
             runs = find_runs(path)
             if args.out and len(runs) > 1:
                 raise ValueError(f"--out names one file but {path} holds {len(runs)} runs; leave --out out")
+            for run_dir in runs:  # every page can be written: checked before any re-training
+                check_out(args.out or run_dir / EXPLORER_NAME, "--out" if args.out else "the page", run_dir=False)
+    except (FileNotFoundError, ValueError, ConfigError, ModelFileError) as exc:
+        return error("explore", exc, USAGE)
+    try:
+        if not runs:
+            written = [write_explorer(recording, out)]
+        else:
             written = []
             for run_dir in runs:
                 status(f"re-training {run_dir} with a recorder")

@@ -7,7 +7,7 @@ import socket
 import sys
 from typing import Any
 
-from ._common import FAILED, OK, USAGE, error
+from ._common import FAILED, OK, USAGE, add_output_flags, error
 
 
 def add_parser(sub: Any) -> None:
@@ -22,6 +22,7 @@ def add_parser(sub: Any) -> None:
                         help="address to listen on (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    add_output_flags(parser, json_flag=False)
     parser.set_defaults(func=run)
 
 
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return error("playground", f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
                      "try another --port", FAILED)
-    print(f"backproplab playground: http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
+    if not args.quiet:
+        print(f"backproplab playground: http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
     serve(args.host, args.port, open_browser=not args.no_browser)
     return OK

@@ -28,8 +28,8 @@ from typing import Any
 from .._checks import check_positive_int
 from ..errors import DivergenceError
 from ..experiments.reproduce import ReproduceResult, reproduce
-from ..rundir import RunDir, check_target
-from ._common import FAILED, OK, USAGE, USAGE_ERRORS, Status, add_output_flags, error
+from ..rundir import RunDir
+from ._common import FAILED, OK, USAGE, USAGE_ERRORS, Status, add_output_flags, check_out, error
 
 DEFAULT_OUT = "backproplab-report"
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             if check_positive_int(flag, value, minimum=0) == 1:
                 raise ValueError(f"{flag} must be 0 (skip) or at least 2, got 1")
         check_positive_int("--sweep-epochs", args.sweep_epochs)
-        out = check_target(Path(args.out))
+        out = check_out(Path(args.out))
     except USAGE_ERRORS as exc:
         return error("reproduce", exc)
     try:

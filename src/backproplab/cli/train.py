@@ -29,18 +29,19 @@ from typing import Any
 
 import numpy as np
 
+from ..checkpoint import load_checkpoint
 from ..config import ConfigError, ExperimentConfig, from_dict, load_config, to_dict, to_toml
 from ..data import GATES
 from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..errors import DivergenceError, TrainingInterrupted
 from ..experiments import classify
-from ..experiments.build import Trained, train
+from ..experiments.build import Trained, check_config, train
 from ..experiments.stats import band, learned
 from ..interrupt import exit_code
 from ..io import write_text
 from ..report import Table
-from ..rundir import RunDir, check_target
+from ..rundir import RunDir
 from ._common import (
     CONFIG_FLAGS,
     FAILED,
@@ -49,7 +50,9 @@ from ._common import (
     Status,
     add_config_flags,
     add_output_flags,
+    check_out,
     config_from_args,
+    describe_changes,
     error,
 )
 from ._common import print_json as _print_json
@@ -105,10 +108,20 @@ def resume_source(args: argparse.Namespace) -> tuple[ExperimentConfig, Path, Pat
     else:
         raise FileNotFoundError(f"--resume: no {CHECKPOINT} with its config.toml in {state_dir(run_dir)} or {run_dir}")
     config = load_config(source / "config.toml")
+    done = load_checkpoint(source / CHECKPOINT).epoch
     if args.cfg_training_epochs is not None:  # continue a run for longer
         raw = to_dict(config)
         raw["training"]["epochs"] = args.cfg_training_epochs
+        if raw.get("description"):
+            raw["description"] = describe_changes(raw["description"], str(source / "config.toml"), args)
         config = from_dict(raw, source=str(source / "config.toml"), flags={("training", "epochs"): "--epochs"})
+    epochs = config.training.epochs
+    if done == epochs and args.cfg_training_epochs is None:
+        raise ConfigError(f"{run_dir} is finished: it trained all its {done} epochs. To train on, give the new total: "
+                          f"--resume {run_dir} --epochs N with N > {done}")
+    if done >= epochs:
+        raise ConfigError(f"--epochs {epochs} is not more than the {done} epochs {run_dir} has done; --epochs is the "
+                          f"new total: give more than {done}")
     return config, source / CHECKPOINT, run_dir
 
 
@@ -121,13 +134,16 @@ def run(args: argparse.Namespace) -> int:
             config, resume = config_from_args(args), None
             default_out = Path("runs") / config.name
         check_available(config.data.name)
-        out = check_target(Path(args.out) if args.out else default_out)
+        out = check_out(Path(args.out) if args.out else default_out)
         every = args.checkpoint_every
         if every is not None and every < 1:
             raise ConfigError(f"--checkpoint-every must be an integer >= 1, got {every}")
         state = state_dir(out)
         if resume is None and (state / CHECKPOINT).exists():
             raise ConfigError(f"{state} holds an interrupted run: continue it with --resume {out}, or delete {state}")
+        dataset = check_config(config)
+    except DataFileError as exc:  # MNIST could not be had: a failure, not bad usage
+        return error("train", exc, FAILED)
     except (*USAGE_ERRORS, ImportError) as exc:
         return error("train", exc)
     if config.data.name in GATES:
@@ -135,26 +151,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         shape = f"hidden {'-'.join(map(str, config.model.hidden))}"
     runs = config.training.runs
-    status(f"training {config.title or config.name}: {shape} {config.model.activation}, "
-           f"{config.training.epochs} epochs, seed {config.training.seed}" + (f", {runs} runs" if runs > 1 else ""))
+    epochs = config.training.epochs
+    length = f"resuming from epoch {load_checkpoint(resume).epoch} of {epochs}" if resume else f"{epochs} epochs"
+    status(f"training {config.title or config.name}: {shape} {config.model.activation}, {length}, "
+           f"seed {config.training.seed}" + (f", {runs} runs" if runs > 1 else ""))
     fresh = not (state / CHECKPOINT).exists()
     write_text(state / "config.toml", to_toml(config))  # the config a --resume of this run will read
     try:
         with RunDir(out, command="train") as run_dir:
             trained = train(config, progress=not status.quiet, checkpoint=state / CHECKPOINT,
-                            checkpoint_every=every, resume=resume)
+                            checkpoint_every=every, resume=resume, dataset=dataset)
             write_run(trained, run_dir)
             shutil.copyfile(state / CHECKPOINT, run_dir.file(CHECKPOINT))
-    except (DivergenceError, DataFileError) as exc:  # a run that failed, or data that could not be had
-        if fresh:
+    except (DivergenceError, DataFileError, TrainingInterrupted) as exc:
+        if fresh and not isinstance(exc, TrainingInterrupted):  # keep only the state a --resume can use
             shutil.rmtree(state, ignore_errors=True)
-        return error("train", f"{exc}. Nothing was written to {out}.".replace("..", "."), FAILED)
-    except TrainingInterrupted as exc:
-        name = signal.Signals(exc.signum).name
-        print(f"backproplab train: interrupted by {name} in epoch {exc.epoch} of {config.training.epochs}; "
-              f"the training state is saved in {exc.checkpoint}\nresume with: backproplab train --resume {out}",
-              file=sys.stderr)
-        return exit_code(exc.signum)
+        return _failed(exc, config, out)
     except KeyboardInterrupt:  # a second Ctrl-C (or one before training began): stop now
         saved = state / CHECKPOINT
         if not saved.exists():
@@ -162,24 +174,54 @@ def run(args: argparse.Namespace) -> int:
         where = f"the last checkpoint, {saved}, is intact" if saved.exists() else "no checkpoint was written"
         print(f"backproplab train: stopped at once by Ctrl-C; {where}", file=sys.stderr)
         return exit_code(signal.SIGINT)
+    except Exception:  # a bug (backproplab.cli reports it in one line): leave no state that blocks a rerun
+        if fresh:
+            shutil.rmtree(state, ignore_errors=True)
+        raise
     shutil.rmtree(state, ignore_errors=True)
     status(f"done in {trained.seconds:.1f} s; wrote {out}")
+    stopped = stopped_early(trained)
     if trained.dataset is not None:  # a split data set: accuracy per part instead of the truth table
         res = classify.results(trained)
         if args.json:
-            _print_json({"epochs": trained.history.epochs, **res, "diverged": trained.history.diverged,
-                         "seconds": trained.seconds, "out": str(out), "config": to_dict(config)})
+            _print_json({"epochs": trained.history.epochs, "stopped_early": bool(stopped), **res,
+                         "diverged": trained.history.diverged, "seconds": trained.seconds, "out": str(out),
+                         "config": to_dict(config)})
         else:
             print(classify.accuracy_table(trained, res).to_text())
             print(f"\nrun directory: {out} (figures/confusion_matrix.png, figures/learning_curves.png)")
+            if stopped:
+                print(stopped)
         return OK
     summary = summarize(trained)
     if args.json:
-        _print_json({**summary, "out": str(out), "config": to_dict(config)})
+        _print_json({**summary, "stopped_early": bool(stopped), "out": str(out), "config": to_dict(config)})
     else:
         print(predictions_table(trained).to_text())
         print(f"\n{_summary_line(summary)}; run directory: {out}")
+        if stopped:
+            print(stopped)
     return OK
+
+
+def _failed(exc: Exception, config: ExperimentConfig, out: Path) -> int:
+    """The one message and exit code of a run that diverged, lacked its data, or was stopped by a signal."""
+    if isinstance(exc, TrainingInterrupted):
+        name = signal.Signals(exc.signum).name
+        print(f"backproplab train: interrupted by {name} in epoch {exc.epoch} of {config.training.epochs}; "
+              f"the training state is saved in {exc.checkpoint}\nresume with: backproplab train --resume {out}",
+              file=sys.stderr)
+        return exit_code(exc.signum)
+    return error("train", f"{exc}. Nothing was written to {out}.".replace("..", "."), FAILED)
+
+
+def stopped_early(trained: Trained) -> str:
+    """One line saying when early stopping ended the run (empty if it ran all its epochs)."""
+    done, planned = trained.history.epochs, trained.config.training.epochs
+    if done >= planned:
+        return ""
+    return (f"early stopping: stopped after epoch {done} of {planned}, the validation loss not having improved for "
+            f"{trained.config.training.patience} epochs; the model is the one of the best epoch")
 
 
 def write_run(trained: Trained, run_dir: RunDir) -> None:
@@ -234,7 +276,7 @@ def summarize(trained: Trained) -> dict[str, Any]:
     return {
         "epochs": trained.history.epochs,
         "final_loss": trained.final_loss(),
-        "learned": float(np.mean(ok)) if np.ndim(ok) else bool(ok),
+        "learned": {"share": float(np.mean(ok)), "count": int(np.sum(ok)), "runs": int(np.size(ok))},
         "diverged": dict(sorted(trained.history.diverged.items())),  # run -> epoch, frozen since
         "predictions": p,
         "seconds": trained.seconds,
@@ -242,7 +284,7 @@ def summarize(trained: Trained) -> dict[str, Any]:
 
 
 def _summary_line(summary: dict[str, Any]) -> str:
-    loss, ok = summary["final_loss"], summary["learned"]
+    loss, ok = summary["final_loss"], summary["learned"]["share"]
     if np.ndim(loss):
         diverged = len(summary.get("diverged", ()))
         frozen = f"; {diverged} diverged and were frozen" if diverged else ""

@@ -17,11 +17,12 @@ import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from ..config import ExperimentConfig
+from ..config import ConfigError, ExperimentConfig
 from ..data import GATES, Dataset, load, logic_table
 from ..early_stopping import EarlyStopping
 from ..network import Network, loss_and_gradients, mlp
@@ -93,6 +94,109 @@ def load_dataset(config: ExperimentConfig, seed: int | None = None) -> Dataset:
                                X_test=ds.X_test.astype(dtype))
 
 
+def check_config(config: ExperimentConfig) -> Dataset | None:
+    """Check, before any training, that ``config`` can train on its data; return the split data set (None for logic).
+
+    Refused with a ``ConfigError`` naming the value and the fix:
+
+    - an output that does not fit the data: softmax for a logic table (one
+      sigmoid unit, as the report), identity (regression, MSE) for a data set of
+      class labels;
+    - a data set too small to split: every part with a share above 0 needs rows;
+    - a network whose training would not fit in the memory available
+      (``memory_needed`` against ``available_memory``).
+    """
+    data, model = config.data, config.model
+    logic = data.name in GATES or data.name == "parity"
+    if logic and model.output == "softmax":
+        raise ConfigError(f"output softmax does not fit {data.name}: a logic table trains one sigmoid output unit, "
+                          "as the report did; use --output sigmoid")
+    if not logic and model.output == "identity":
+        raise ConfigError(f"output identity (regression, mean squared error) does not fit {data.name}, a data set of "
+                          "class labels; use --output sigmoid (two classes) or softmax")
+    dataset = None if data.name in GATES else load_dataset(config)
+    if dataset is not None and not logic:
+        _check_split(config, dataset)
+    n_inputs = 2 if dataset is None else dataset.n_features
+    n_rows = 4 if dataset is None else len(dataset.y_train)
+    n_outputs = dataset.n_classes if dataset is not None and model.output == "softmax" else 1
+    sizes = [n_inputs, *model.hidden, n_outputs]
+    need, have = memory_needed(config, sizes, n_rows), available_memory()
+    if have is not None and need > have:
+        runs = config.training.runs
+        raise ConfigError(f"a {'-'.join(map(str, sizes))} network{f' x {runs} runs' if runs > 1 else ''} needs about "
+                          f"{_gib(need)} of memory to train, and {_gib(have)} is available; use smaller --hidden "
+                          "layers" + (" or fewer --runs" if runs > 1 else ""))
+    return dataset
+
+
+def _check_split(config: ExperimentConfig, ds: Dataset) -> None:
+    data = config.data
+    parts = {"training": len(ds.y_train), "validation": len(ds.y_val), "test": len(ds.y_test)}
+    official_test = data.name in ("mnist1d", "mnist")  # their own test sets: the test share is not cut
+    wanted = {"training": 1.0, "validation": data.val, "test": 0 if official_test else data.test}
+    empty = [part for part, n in parts.items() if wanted[part] > 0 and n == 0]
+    if not empty and parts["training"] >= 2:
+        return
+    counts = ", ".join(f"{n} {part}" for part, n in parts.items())
+    fix = ""
+    if data.name in ("moons", "circles", "spirals", "blobs"):
+        per_class = next(c for c in range(1, 10_000) if all(round(share * c) >= 1 for share in (data.val, data.test)
+                                                               if share > 0) and c - round(data.val * c)
+                         - round(data.test * c) >= 1)
+        fix = f": use --n-samples {per_class * max(ds.n_classes or 2, 2)} or more"
+    raise ConfigError(f"{data.name} with n_samples = {data.n_samples} is too small to split (val {data.val:g}, "
+                      f"test {data.test:g}): it gives {counts} rows, and every part needs at least one{fix}")
+
+
+def memory_needed(config: ExperimentConfig, sizes: Sequence[int], n_rows: int) -> int:
+    """Bytes that training the ``sizes`` network of ``config`` needs, roughly (a lower bound, for refusing early).
+
+    Per run: the parameters, their gradients, the copy taken at each epoch's start
+    (divergence rollback), the optimizer's buffers (1 for momentum and RMSprop,
+    2 for Adam) and early stopping's best copy; the activations of a batch
+    (forward values and their gradients, about 3 arrays per layer); and the
+    training rows.
+    """
+    training = config.training
+    itemsize = np.dtype(config.model.dtype).itemsize
+    n_params = sum(fan_in * fan_out + fan_out for fan_in, fan_out in pairwise(sizes))
+    buffers = {"adam": 2, "adamw": 2, "rmsprop": 1, "momentum": 1, "nesterov": 1}.get(training.optimizer,
+                                                                                   int(bool(training.momentum)))
+    copies = 3 + buffers + (training.patience is not None)
+    rows = max(min(training.batch_size, n_rows), 1)
+    activations = 3 * rows * sum(sizes[1:])
+    return itemsize * (training.runs * (copies * n_params + activations) + n_rows * (sizes[0] + 1))
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process may still use: the lesser of the system's available memory and its cgroup's room.
+
+    None when neither can be read (then nothing is refused).
+    """
+    limits = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        if limit != "max":
+            with open("/sys/fs/cgroup/memory.current") as f:
+                limits.append(int(limit) - int(f.read().strip()))
+    except (OSError, ValueError):
+        pass
+    return min(limits) if limits else None
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
 def build_network(config: ExperimentConfig, n_inputs: int, *, seed: int | None = None,
                   runs: int | None = None, n_outputs: int = 1) -> Network:
     """The network of ``config.model`` with ``n_inputs`` inputs and ``n_outputs`` outputs (one sigmoid unit by default).
@@ -143,17 +247,21 @@ def build_schedule(config: ExperimentConfig) -> Schedule | None:
 
 
 def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None = None, progress: bool = False,
-          callbacks: Sequence[Callback] = (), data_seed: int | None = None, **fit_options: Any) -> Trained:
+          callbacks: Sequence[Callback] = (), data_seed: int | None = None, dataset: Dataset | None = None,
+          **fit_options: Any) -> Trained:
     """Train the network ``config`` describes (``seed``/``runs`` override the config's).
 
     ``data_seed`` seeds the data split and the shuffling (default: ``seed``); a sweep
     holds it fixed while ``seed`` moves over chunks of runs, so that run ``r`` of a
     chunk starting at ``s`` is run ``s + r`` of one batch of all the seeds.
+    ``dataset`` is the config's data set if already loaded (``check_config`` returns
+    it), used when the data seed is the config's.
     ``fit_options`` go to ``fit`` as they are (``checkpoint``, ``checkpoint_every``, ``resume``).
     """
     seed = config.training.seed if seed is None else seed
     data_seed = seed if data_seed is None else data_seed
-    dataset = None if config.data.name in GATES else load_dataset(config, data_seed)
+    if dataset is None or data_seed != config.training.seed:
+        dataset = None if config.data.name in GATES else load_dataset(config, data_seed)
     X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
     net = build_network(config, X.shape[1], seed=seed, runs=runs, n_outputs=n_outputs(config, dataset))
     callbacks = list(callbacks)

@@ -23,6 +23,7 @@ from ..config import ExperimentConfig, load_config
 from ..errors import BackproplabError
 from ..experiments.build import Trained, train
 from ..io import load_model
+from ..layers import Dense
 from ..recording import Recorder, Recording
 from .explorer import write_explorer
 
@@ -33,12 +34,22 @@ class RunMismatchError(BackproplabError, RuntimeError):
     """The re-trained network differs from the run directory's ``model.npz``."""
 
 
-def describe(config: ExperimentConfig, seed: int) -> str:
-    """A title like ``XOR — 2-8-1 sigmoid, SGD lr 0.1, 2000 epochs, seed 0``."""
+def describe(trained: Trained) -> str:
+    """A title like ``XOR — 2-8-1 sigmoid, SGD lr 0.1, 2000 epochs, seed 0``: the network and epochs the run had.
+
+    The layer sizes and the output are the trained network's (``digits — 64-32-10
+    relu, softmax output``); a run that early stopping ended says at which epoch.
+    """
+    config, net = trained.config, trained.net
     m, t = config.model, config.training
-    sizes = "-".join(str(v) for v in (2, *m.hidden, 1))
-    return (f"{config.title or config.name} — {sizes} {m.activation}, {t.optimizer.upper()} lr {t.lr:g}, "
-            f"{t.epochs} epochs, seed {seed}")
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    sizes = "-".join(str(v) for v in (net.n_inputs, *(layer.fan_out for layer in dense)))
+    output = "" if net.output == "sigmoid" else f", {net.output} output"
+    norm = ", batch norm" if m.batch_norm else ""
+    done = trained.history.epochs
+    epochs = f"{t.epochs} epochs" if done >= t.epochs else f"{done} of {t.epochs} epochs (early stopping)"
+    return (f"{config.title or config.name} — {sizes} {m.activation}{output}{norm}, {t.optimizer.upper()} lr {t.lr:g}, "
+            f"{epochs}, seed {trained.seed}")
 
 
 def record_config(
@@ -55,11 +66,12 @@ def record_config(
     seed = config.training.seed if seed is None else seed
     X, y = load_data(config)
     runs = config.training.runs
-    title = describe(config, seed) + (f" (run 0 of {runs})" if runs > 1 else "")
-    recorder = Recorder(X, y, max_frames=max_frames, title=title)
+    recorder = Recorder(X, y, max_frames=max_frames)
     trained = train(config, seed=seed, callbacks=[recorder])
     assert recorder.recording is not None  # filled by on_fit_end
-    return recorder.recording, trained
+    recording = recorder.recording
+    recording.meta["title"] = describe(trained) + (f" (run 0 of {runs})" if runs > 1 else "")
+    return recording, trained
 
 
 def same_params(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:

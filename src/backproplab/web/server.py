@@ -120,6 +120,8 @@ async def _read_json(request: Request) -> Any:
         return json.loads(await request.body())
     except json.JSONDecodeError as exc:
         raise ValueError(f"the request is not valid JSON ({exc.msg})") from None
+    except RecursionError:  # Python's parser recurses once per nesting level
+        raise ValueError("the request's JSON is nested too deeply; settings are one flat object") from None
 
 
 def create_app(host: str = "127.0.0.1") -> Starlette:

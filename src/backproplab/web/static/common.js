@@ -54,7 +54,7 @@ export function createNetworkView(svg, sizes, onHover) {
   clear(svg);
   const width = 520, height = 300, margin = 34;
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  const maxUnits = Math.max(...sizes);
+  const maxUnits = extent(sizes)[1];
   const radius = Math.max(5, Math.min(14, (height - 2 * margin) / (2.6 * maxUnits)));
   const pos = sizes.map((n, l) => {
     const x = margin + (l * (width - 2 * margin)) / (sizes.length - 1);
@@ -163,6 +163,17 @@ function niceTicks(lo, hi, n) {
   return ticks;
 }
 
+// [min, max] of an array by a loop: Math.min(...a) passes every element as an argument and overflows
+// the call stack for long runs (about 125,000 epochs in Chromium).
+export function extent(values) {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
 // A chart with axes, series and a vertical marker. logY: log10 scale (non-positive values are skipped).
 export function createChart(svg, { logY = false, xLabel = "epoch", yLabel = "" } = {}) {
   const width = 520, height = 220, left = 58, right = 12, top = 12, bottom = 34;
@@ -178,9 +189,10 @@ export function createChart(svg, { logY = false, xLabel = "epoch", yLabel = "" }
       clear(svg);
       const xs = series.flatMap((s) => Array.from(s.xs));
       const ys = series.flatMap((s) => Array.from(s.ys)).filter((y) => Number.isFinite(y) && (!logY || y > 0));
-      xr = [Math.min(...xs), Math.max(...xs)];
+      xr = extent(xs);
       if (!ys.length) ys.push(logY ? 1 : 0);
-      yr = logY ? [Math.floor(Math.log10(Math.min(...ys))), Math.ceil(Math.log10(Math.max(...ys)))] : [Math.min(0, ...ys), Math.max(...ys)];
+      const [yMin, yMax] = extent(ys);
+      yr = logY ? [Math.floor(Math.log10(yMin)), Math.ceil(Math.log10(yMax))] : [Math.min(0, yMin), yMax];
       if (yr[0] === yr[1]) yr[1] = yr[0] + 1;
       const axes = svgEl("g", { class: "axes" }, svg);
       for (const t of niceTicks(xr[0], xr[1], 6)) {
@@ -219,6 +231,10 @@ export function createChart(svg, { logY = false, xLabel = "epoch", yLabel = "" }
       }
       chart.marker = svgEl("line", { class: "marker", y1: top, y2: height - bottom, x1: left, x2: left }, svg);
     },
+    clear() {  // no series: an empty plot, no marker
+      clear(svg);
+      chart.marker = null;
+    },
     setMarker(x) {
       if (!chart.marker) return;
       chart.marker.setAttribute("x1", X(x).toFixed(1));
@@ -244,7 +260,7 @@ const SLOPE_NOTES = {
 // flag 0 ok, 1 vanishing, 2 exploding; share: saturated (sigmoid, tanh) or dead (ReLU) share, NaN if none.
 export function healthNotes(layers) {
   const notes = [];
-  const strongest = Math.max(...layers.map((l) => l.grad));
+  const strongest = extent(layers.map((l) => l.grad))[1];
   const vanishing = layers.filter((l) => l.flag === 1);
   if (vanishing.length) {
     const which = vanishing.map((l) => `${l.name} (${fmt(strongest / Math.max(l.grad, 1e-300))}× weaker)`).join(", ");

@@ -90,7 +90,9 @@ function showTooltip() {
     html = `<b>input ${u + 1}</b><br>x = ${fmt(probeX[p * D + u])}`;
   } else {
     const [z, a, d] = unitValues(f, p, l - 1, u);
-    html = `<b>${layerNames[l - 1]}, unit ${u + 1}</b> (${kinds[l - 1]})<br>pre-activation z = ${fmt(z)}<br>` +
+    // Under batch norm the recorded z is x·W + b before the normalisation, not the activation's input.
+    const zLabel = meta.batch_norm && meta.batch_norm[l - 1] ? "z = x·W + b (before batch norm)" : "pre-activation z";
+    html = `<b>${layerNames[l - 1]}, unit ${u + 1}</b> (${kinds[l - 1]})<br>${zLabel} = ${fmt(z)}<br>` +
       `activation a = ${fmt(a)}<br>delta δ = ∂L/∂z = ${fmt(d)}`;
   }
   tooltip.innerHTML = html + `<br><span class="muted">input ${probeSelect.options[p].text}, epoch ${epochs[f]}</span>`;
@@ -184,7 +186,9 @@ document.getElementById("step-fwd").addEventListener("click", () => { pause(); r
 slider.addEventListener("input", () => render(Number(slider.value)));
 probeSelect.addEventListener("change", () => render(Number(slider.value)));
 document.addEventListener("keydown", (e) => {
-  if (["SELECT", "INPUT", "BUTTON"].includes(e.target.tagName)) return;
+  // The arrows belong to a focused menu or slider (the slider moves itself and fires "input"); after a
+  // button click the button keeps the focus, and the arrows still step. Space on a button clicks it.
+  if (["SELECT", "INPUT"].includes(e.target.tagName) || (e.key === " " && e.target.tagName === "BUTTON")) return;
   if (e.key === "ArrowRight") { pause(); render(Number(slider.value) + 1); e.preventDefault(); }
   if (e.key === "ArrowLeft") { pause(); render(Number(slider.value) - 1); e.preventDefault(); }
   if (e.key === " ") { timer ? pause() : play(); e.preventDefault(); }

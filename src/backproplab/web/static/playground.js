@@ -80,6 +80,8 @@ function onFrame(frame) {
   if (losses.length) {
     lossChart.setSeries([{ name: "loss", xs: losses.map((_, i) => i + 1), ys: losses, color: "#333" }]);
     lossChart.setMarker(losses.length);
+  } else {
+    lossChart.clear();  // after reset or apply: the old run's curve must go
   }
   const rows = [`<tr><th>layer</th><th>‖∂L/∂W‖</th><th>update / weight</th><th>saturated or dead</th><th>gradient</th></tr>`];
   const layers = [];
