@@ -128,7 +128,7 @@ def test_same_table_in_process_on_local_workers_and_on_a_scheduler(reference, sc
     np.testing.assert_array_equal(arrays["seed"], np.arange(50))
     np.testing.assert_array_equal(arrays["final_loss"], trained["final_loss"])
     assert float(row["final_loss_median"]) == float(np.median(trained["final_loss"]))
-    assert float(row["learned"]) == trained["learned"] == float(np.mean(arrays["learned"]))
+    assert float(row["learned"]) == trained["learned"]["share"] == float(np.mean(arrays["learned"]))
 
 
 def test_a_worker_killed_after_the_first_result_changes_nothing(reference, scheduler, tmp_path) -> None:

@@ -239,21 +239,24 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         data = raw.get("data", {}).get("name", "xor")
         raw["name"] = raw["title"] = str(data)
     elif flags and raw.get("description"):  # the file's description told of its own values: say what changed
-        raw["description"] = describe_changes(raw["description"], source, args)
+        raw["description"] = describe_changes(raw["description"])
     config = from_dict(raw, source=source, flags=flags)
     check_data_flags(config, flags)
     return config
 
 
-def describe_changes(description: str, source: str, args: argparse.Namespace) -> str:
-    """``description`` with the flags that changed its config appended, so it stays true (``--epochs 5000``)."""
-    given = []
-    for f in CONFIG_FLAGS:
-        value = getattr(args, f"cfg_{f.section}_{f.key}", None)
-        if value is not None:
-            shown = ",".join(map(str, value)) if isinstance(value, list) else str(value)
-            given.append(f.flag if value is True else f"{f.flag} {shown}")
-    return f"{description.rstrip().rstrip('.')}. Changed from {source} by {' '.join(given)}."
+#: Appended to a config file's description when flags changed its values (its prose may name the old ones).
+CHANGED = "; changed from the command line: the values below are this run's"
+
+
+def describe_changes(description: str) -> str:
+    """``description`` marked as changed by flags, so that its "2000 epochs" is not read as this run's.
+
+    The mark does not depend on which flags were given, so equal configs stay equal
+    (a sweep's cell and the ``train`` run of the same values hash alike).
+    """
+    text = description.rstrip().rstrip(".")
+    return text if text.endswith(CHANGED) else text + CHANGED
 
 
 #: The data sets each data flag means something for (a logic table trains on its whole table).

@@ -113,7 +113,7 @@ def resume_source(args: argparse.Namespace) -> tuple[ExperimentConfig, Path, Pat
         raw = to_dict(config)
         raw["training"]["epochs"] = args.cfg_training_epochs
         if raw.get("description"):
-            raw["description"] = describe_changes(raw["description"], str(source / "config.toml"), args)
+            raw["description"] = describe_changes(raw["description"])
         config = from_dict(raw, source=str(source / "config.toml"), flags={("training", "epochs"): "--epochs"})
     epochs = config.training.epochs
     if done == epochs and args.cfg_training_epochs is None:
