@@ -207,3 +207,23 @@ def test_every_command_takes_quiet(command, capsys):
     assert "--quiet" in capsys.readouterr().out
     args = build_parser().parse_args([command, "--quiet", *(["PATH"] if command == "explore" else [])])
     assert args.quiet is True
+
+
+def test_an_error_no_command_caught_is_one_line_from_the_console_script(tmp_path, monkeypatch, capsys):
+    from backproplab import cli
+    from backproplab.cli import train
+
+    def broken(*args, **kwargs):
+        raise IndexError("a bug")
+
+    monkeypatch.setattr(train, "train", broken)
+    monkeypatch.setattr(sys, "argv", ["backproplab", "train", "xor", "--out", str(tmp_path / "r"), "-q"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.entrypoint()
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("backproplab train: error: unexpected IndexError: a bug (a bug: please report it")
+    assert list(tmp_path.iterdir()) == [], "no r.checkpoint/ left to block a rerun"
+    monkeypatch.setenv("BACKPROPLAB_DEBUG", "1")
+    with pytest.raises(IndexError):
+        cli.entrypoint()

@@ -83,6 +83,8 @@ def subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
 
 def entrypoint() -> None:
     """Console-script entry point."""
+    from ._common import crashed
+
     try:
         code = main()
     except BrokenPipeError:
@@ -90,4 +92,7 @@ def entrypoint() -> None:
         # stdout at /dev/null so Python's own flush at exit does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 1
+    except Exception as exc:  # a bug or the machine (memory, disk): one line, not a traceback
+        command = next((a for a in sys.argv[1:] if a in COMMANDS), "")
+        code = crashed(command or "", exc)
     sys.exit(code)

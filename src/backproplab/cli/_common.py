@@ -7,9 +7,10 @@
 - Checks every command makes before any work, so a new command calls them too:
   ``check_out(path, flag)`` (an output path that can be created: not under a
   file, not in a read-only or virtual file system, not someone else's
-  directory). Ctrl-C, and any error a command did not catch, are turned into one
-  line and an exit code by ``run_command``, which ``backproplab.cli.main`` wraps
-  around every command (``interrupted`` prints the Ctrl-C line).
+  directory). Ctrl-C is turned into one line and exit 130 by ``run_command``,
+  which ``backproplab.cli.main`` wraps around every command (``interrupted``
+  prints the line); the console script turns any error no command caught into
+  one line and exit 1 (``crashed``).
 - Progress and status go to stderr (silenced by ``--quiet``); results go to
   stdout, as text or, with ``--json``, as one JSON document.
 - Flags that set config values are declared once in ``CONFIG_FLAGS`` (flag,
@@ -41,7 +42,7 @@ USAGE_ERRORS: tuple[type[BaseException], ...] = (ConfigError, RunDirError, FileN
 
 def error(command: str, message: Any, code: int = USAGE) -> int:
     """Print ``backproplab COMMAND: error: MESSAGE`` on stderr and return ``code``."""
-    print(f"backproplab {command}: error: {message}", file=sys.stderr)
+    print(f"{' '.join(filter(None, ('backproplab', command)))}: error: {message}", file=sys.stderr)
     return code
 
 
@@ -74,29 +75,32 @@ def interrupted(command: str, what: str = "stopped; every file is written whole 
 
 
 def run_command(command: str, func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run ``func(args)``; Ctrl-C and errors it did not catch become one line on stderr and an exit code.
-
-    Ctrl-C gives ``interrupted`` (130); running out of memory or an operating-system
-    error (a full disk) gives exit 1 naming it; any other uncaught exception is a
-    bug, reported in one line (exit 1) unless ``BACKPROPLAB_DEBUG=1`` asks for the
-    traceback.
-    """
-    import os
-
+    """Run ``func(args)``; Ctrl-C anywhere in it becomes ``interrupted``'s one line and exit 130."""
     try:
         return int(func(args))
     except KeyboardInterrupt:
         return interrupted(command)
-    except MemoryError as exc:
+
+
+def crashed(command: str, exc: Exception) -> int:
+    """One line on stderr and exit 1 for an exception no command caught (the console script's last net).
+
+    Running out of memory or an operating-system error (a full disk) is named as
+    such; anything else is a bug, reported in one line unless ``BACKPROPLAB_DEBUG=1``
+    asks for the traceback. ``main`` lets such exceptions through, so tests that
+    call it see them.
+    """
+    import os
+
+    if isinstance(exc, MemoryError):
         return error(command, f"out of memory ({exc or 'MemoryError'}); try a smaller network, batch or --runs",
                      FAILED)
-    except OSError as exc:
+    if isinstance(exc, OSError):
         return error(command, exc, FAILED)
-    except Exception as exc:
-        if os.environ.get("BACKPROPLAB_DEBUG"):
-            raise
-        return error(command, f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; "
-                     "BACKPROPLAB_DEBUG=1 shows the traceback)", FAILED)
+    if os.environ.get("BACKPROPLAB_DEBUG"):
+        raise exc
+    return error(command, f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; "
+                 "BACKPROPLAB_DEBUG=1 shows the traceback)", FAILED)
 
 
 def add_output_flags(parser: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
