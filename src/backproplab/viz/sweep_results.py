@@ -26,6 +26,9 @@ LABELS = {"learned": "share of seeds that learned", "val_accuracy_median": "vali
           "accuracy_median": "training accuracy (median)", "final_loss_median": "final loss (median)"}
 
 
+NAMES = {"final_loss": "final training loss", "accuracy": "training accuracy", "val_accuracy": "validation accuracy"}
+
+
 def value_label(value: Any) -> str:
     """A swept value as a short label: ``[16, 8]``, ``0.1``, ``tanh``."""
     if isinstance(value, (tuple, list)):
@@ -102,16 +105,21 @@ def band(table: SweepTable) -> Figure:
     axes = fig.subplots(1, len(names), squeeze=False)[0]
     for ax, name in zip(axes, names, strict=True):
         median, p5, p95 = (np.asarray(table.column(f"{name}_{q}"), dtype=float)[order] for q in ("median", "p5", "p95"))
-        ax.fill_between(x, p5, p95, color="C0", alpha=0.2, lw=0, label="5-95 % of seeds")
-        ax.plot(x, median, "o-", color="C0", lw=2, label="median")
+        if numeric:
+            ax.fill_between(x, p5, p95, color="C0", alpha=0.2, lw=0, label="5-95 % of seeds")
+            ax.plot(x, median, "o-", color="C0", lw=2, label="median")
+        else:  # categories: no line between them, a bar from 5 % to 95 % at each
+            ax.errorbar(x, median, yerr=[median - p5, p95 - median], fmt="o", color="C0", ms=7, capsize=8, lw=2,
+                        label="median, 5-95 % of seeds")
         if numeric and min(x) > 0 and max(x) / min(x) >= 20:
             ax.set_xscale("log")
         if name == "final_loss" and np.all(p5 > 0):
             ax.set_yscale("log")
         if not numeric:
             ax.set_xticks(x, [value_label(values[i]) for i in order])
+            ax.set_xlim(-0.5, len(x) - 0.5)
         ax.set_xlabel(key)
-        ax.set_ylabel(name.replace("_", " "))
+        ax.set_ylabel(NAMES[name])
         ax.grid(alpha=0.3, which="both")
         ax.legend()
     fig.suptitle(f"{key}: median and 5-95 % band over {table.rows[0]['seeds']} seeds per cell")
