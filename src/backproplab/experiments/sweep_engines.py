@@ -77,6 +77,7 @@ class DaskEngine:
             self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                         dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
+        self.client.run(_warm_up)  # each worker imports the package now, not inside its first task
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
         from distributed import as_completed
@@ -94,6 +95,10 @@ class DaskEngine:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _warm_up() -> None:
+    import backproplab.experiments.sweep_run  # noqa: F401  (what every task runs)
 
 
 def make_engine(workers: int | None = None, scheduler: str | None = None,

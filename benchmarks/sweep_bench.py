@@ -1,0 +1,97 @@
+"""Sweep engines: a 4 x 4 grid of XOR cells (300 seeds, 2000 epochs each), in-process against Dask.
+
+    python benchmarks/sweep_bench.py [--repeats 3] [--seeds 300] [--epochs 2000]
+
+Prints, for each engine, the median wall time of the cells (cluster start-up
+timed apart), the speed-up of ``--workers 2`` over in-process, and the per-cell
+overhead of the Dask path: (wall time with one worker - wall time in-process) /
+cells, plus the time to write a cell file, both against a cell's in-process
+time. Also the bytes a task and its result take on the wire (pickled), which the
+cluster plan in ``benchmarks/README.md`` scales up. Numbers are from this
+machine, in this run; ``uptime`` is printed before and after, because other jobs
+share the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import subprocess
+import tempfile
+import time
+
+from backproplab.config import load_config
+from backproplab.experiments.sweep_run import Task, prepare, run_task
+from backproplab.experiments.sweep_spec import cell_key
+from backproplab.experiments.sweep_store import SweepStore
+
+GRID = {"model.hidden": [[2], [4], [8], [16]], "training.lr": [0.1, 0.3, 1.0, 3.0]}
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def timed_sweep(base, seeds: int, workers: int | None) -> tuple[float, float, float]:
+    """(engine start-up seconds, wall seconds of the cells, sum of the cells' training seconds)."""
+    start = time.perf_counter()
+    plan = prepare(base, GRID, seeds=seeds, workers=workers)  # out=None: the wall time is the cells only
+    up = time.perf_counter()
+    table = plan.run()
+    wall = time.perf_counter() - up
+    return up - start, wall, sum(table.column("seconds"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=300)
+    parser.add_argument("--epochs", type=int, default=2000)
+    args = parser.parse_args()
+    base = load_config("xor").replace("training", epochs=args.epochs)
+    cells = len(GRID["model.hidden"]) * len(GRID["training.lr"])
+    print(f"{cells} XOR cells x {args.seeds} seeds x {args.epochs} epochs; {os.cpu_count()} cores; "
+          f"{args.repeats} repeats, medians")
+    print(f"uptime before: {uptime()}")
+    results: dict[str, list[tuple[float, float, float]]] = {"in-process": [], "workers=1": [], "workers=2": []}
+    for _ in range(args.repeats):  # interleaved, so a change in the machine's load hits every engine alike
+        results["in-process"].append(timed_sweep(base, args.seeds, None))
+        results["workers=2"].append(timed_sweep(base, args.seeds, 2))
+        results["workers=1"].append(timed_sweep(base, args.seeds, 1))
+    med = {name: [statistics.median(r[i] for r in runs) for i in range(3)] for name, runs in results.items()}
+    for name, (up, wall, train) in med.items():
+        print(f"{name:>10}: start-up {up:5.2f} s, cells {wall:6.2f} s (training {train:6.2f} s), "
+              f"all walls {[round(r[1], 2) for r in results[name]]}")
+    speedup = med["in-process"][1] / med["workers=2"][1]
+    with_start = med["in-process"][1] / (med["workers=2"][0] + med["workers=2"][1])
+    print(f"speed-up of --workers 2 over in-process: {speedup:.2f}x on the cells, {with_start:.2f}x with start-up")
+    # The Dask path's own cost: one worker does what the in-process loop does, plus scheduling and transfer.
+    cell = med["in-process"][1] / cells
+    overhead = (med["workers=1"][1] - med["in-process"][1]) / cells
+    # Writing a cell file: the driver's part of the Dask path, timed on a real cell's arrays.
+    spec_cell = prepare(base, GRID, seeds=args.seeds)
+    config = spec_cell.spec.cell_config(spec_cell.spec.cells()[0])
+    task = Task(0, config, 0, args.seeds, 0.1)
+    arrays = run_task(task)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SweepStore(tmp)
+        store.cells.mkdir()
+        key = cell_key(config, 0.1)
+        writes = []
+        for _ in range(20):
+            t = time.perf_counter()
+            store.write_cell(key, spec_cell.spec.cells()[0], arrays)
+            writes.append(time.perf_counter() - t)
+    write = statistics.median(writes)
+    print(f"per-cell overhead of the Dask path (1 worker): {overhead * 1e3:.1f} ms scheduling + transfer, "
+          f"{write * 1e3:.1f} ms writing the cell file; a cell takes {cell:.2f} s in-process -> "
+          f"{100 * (overhead + write) / cell:.2f} % of a cell")
+    print(f"bytes per task: {len(pickle.dumps(task))} sent, {len(pickle.dumps(arrays))} returned "
+          f"({args.seeds} seeds)")
+    print(f"uptime after: {uptime()}")
+
+
+if __name__ == "__main__":
+    main()
