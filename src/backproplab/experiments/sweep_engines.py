@@ -9,7 +9,10 @@ time, not results.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -74,8 +77,11 @@ class DaskEngine:
             self.name = f"local Dask cluster of {workers} worker processes"
             # One thread per worker: NumPy work does not share a process well; the processes give the parallelism.
             # Everything binds 127.0.0.1; the scheduler's HTTP server takes any free port (not 8787, often taken).
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                        dashboard_address=":0", silence_logs=logging.ERROR)
+            # Ctrl-C on a terminal signals the whole process group: the workers must leave it to the driver,
+            # which stops the cluster. An ignored SIGINT survives exec, and Python then installs no handler.
+            with _sigint_ignored():
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         self.client.run(_warm_up)  # each worker imports the package now, not inside its first task
 
@@ -95,6 +101,19 @@ class DaskEngine:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while child processes are started (so they inherit that), then restore the handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _warm_up() -> None:

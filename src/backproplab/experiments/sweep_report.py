@@ -38,12 +38,19 @@ def write_figures(folder: Path, spec: SweepSpec, table: SweepTable) -> list[Path
 
 
 def results_table(table: SweepTable) -> Table:
-    """The results as a printable ``Table`` (3 significant digits; ``results.csv`` keeps them all)."""
-    formats = ["" if c in table.keys or c == "seeds" else ".3g" for c in table.columns]
-    rows = [[row.get(c) if c not in table.keys else csv_value(row[c]) for c in table.columns] for row in table.rows]
-    rows = [["" if v is None else v for v in row] for row in rows]
-    return Table("results", f"sweep of {', '.join(table.keys)}: {len(table)} cells", list(table.columns), rows,
-                 formats)
+    """The results to read: medians, the final loss's 5-95 % range, 3 significant digits (``results.csv`` has all)."""
+    spans = [("learned", "learned", ".3g"), ("final_loss_median", "final loss", ".3g"),
+             ("final_loss_p5", "loss 5 %", ".3g"), ("final_loss_p95", "loss 95 %", ".3g"),
+             ("accuracy_median", "accuracy", ".3g"), ("val_accuracy_median", "val accuracy", ".3g")]
+    spans = [s for s in spans if s[0] in table.columns]
+    epochs = table.columns[-2]  # epochs_to_loss_<threshold>_median
+    spans += [(epochs, f"epochs to loss {epochs.split('_')[3]}", ".0f"), ("seconds", "seconds", ".2f")]
+    header = [*table.keys, "seeds", *(title for _, title, _ in spans)]
+    rows = [[*(csv_value(row[k]) for k in table.keys), row["seeds"], *(row.get(c, "") for c, _, _ in spans)]
+            for row in table.rows]
+    formats = [""] * (len(table.keys) + 1) + [f for _, _, f in spans]
+    return Table("results", f"sweep of {', '.join(table.keys)}: {len(table)} cells (medians over the seeds)",
+                 header, rows, formats)
 
 
 def markdown(spec: SweepSpec, table: SweepTable, figures: list[Path]) -> str:
@@ -54,10 +61,10 @@ def markdown(spec: SweepSpec, table: SweepTable, figures: list[Path]) -> str:
              f"{what} over {', '.join(f'`{k}`' for k in table.keys)}; each cell trained from seeds "
              f"{spec.first_seed} to {spec.first_seed + spec.seeds - 1} ({spec.seeds} runs). "
              f"Base config: {base.description or base.name} (see `sweep.toml`).", "",
-             "Columns: medians and 5-95 % ranges over the seeds; `learned` is the share of seeds with every output "
-             "on the right side of 0.5 (logic functions); "
-             f"`epochs_to_loss_{spec.threshold:g}_median` is the median first epoch with training loss below "
-             f"{spec.threshold:g} (inf: fewer than half of the seeds got there); `seconds` is training time.", "",
+             "Medians over the seeds (`results.csv` also has every 5 % and 95 % quantile, at full precision); "
+             "`learned` is the share of seeds with every output on the right side of 0.5 (logic functions); "
+             f"`epochs to loss {spec.threshold:g}` is the first epoch with training loss below {spec.threshold:g} "
+             "(never: fewer than half of the seeds got there); `seconds` is training time.", "",
              results_table(table).to_markdown(), ""]
     if figures:
         lines += [f"![{f.stem}]({f.as_posix()})" for f in figures]
