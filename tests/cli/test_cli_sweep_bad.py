@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import socket
 import sys
 
@@ -105,6 +106,13 @@ def test_a_different_spec_in_an_existing_dir_is_refused_unless_overwrite(tmp_pat
     assert len(list((out / "cells").glob("*.npz"))) == 1  # the other sweep's two cells are gone
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [row["training.lr"] for row in rows] == ["0.5"]
+    # A grid grown by a value: --overwrite keeps the cell the two sweeps share and computes the new one.
+    capsys.readouterr()
+    kept = {p.stem for p in (out / "cells").glob("*.npz")}
+    assert main(["sweep", *quick[:-1], "--json", "--grid", "training.lr=[0.5, 2.0]", "--out", str(out),
+                 "--overwrite"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["computed"]) == 1 and result["cell_keys"] == [*kept, *result["computed"]]
 
 
 def test_missing_dask_extra(tmp_path, capsys, monkeypatch) -> None:

@@ -65,7 +65,7 @@ def test_spec_round_trips_through_sweep_toml(tmp_path) -> None:
     assert raw["grid"] == {"model.hidden": [[2], [8]]} and raw["seeds"] == 4
     assert raw["config"]["training"]["epochs"] == 60
     store = SweepStore(tmp_path / "s")
-    store.open(spec)
+    store.open(spec, [])
     assert store.same_spec(spec)
     assert not store.same_spec(make_spec(XOR, grid=[parse_grid("model.hidden=[[2], [8]]")], seeds=5))
 

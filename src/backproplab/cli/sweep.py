@@ -63,7 +63,8 @@ def add_parser(sub: Any) -> None:
     group.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                        help="how long to wait for the --scheduler and its first worker (default 5)")
     parser.add_argument("--out", metavar="DIR", help="sweep directory (default: sweeps/<config name>)")
-    parser.add_argument("--overwrite", action="store_true", help="replace a different sweep found in --out")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a different sweep found in --out (cells the two share are kept, not recomputed)")
     add_output_flags(parser)
     parser.set_defaults(func=run)
 

@@ -184,7 +184,7 @@ class SweepPlan:
         keys = [cell_key(c, spec.threshold) for c in configs]
         try:
             if store is not None:
-                store.open(spec, self.overwrite)
+                store.open(spec, keys, self.overwrite)
             results = [store.read_cell(key) if store is not None else None for key in keys]
             missing = [i for i, r in enumerate(results) if r is None]
             say(f"{len(cells)} cells x {seeds} seeds on {self.engine.name}: {len(missing)} to compute"
@@ -269,7 +269,8 @@ def sweep(config: ExperimentConfig | str | os.PathLike,
         Sweep directory (``results.csv``, ``cells/``, ``sweep.toml``, ``figures/``,
         ``report.md``); cells already saved there are not recomputed. None: nothing written.
     overwrite : bool
-        Replace a different sweep found in ``out`` (otherwise refused).
+        Replace a different sweep found in ``out`` (otherwise refused), keeping the cells
+        it shares with this one.
     progress : bool
         A progress bar over cells on stderr.
     status : callable, optional

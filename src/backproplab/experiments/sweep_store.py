@@ -66,13 +66,20 @@ class SweepStore:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return False
 
-    def open(self, spec: SweepSpec, overwrite: bool = False) -> None:
-        """Create the directory (clearing a different sweep's files if ``overwrite``) and write ``sweep.toml``."""
+    def open(self, spec: SweepSpec, keys: Sequence[str], overwrite: bool = False) -> None:
+        """Create the directory and write ``sweep.toml``.
+
+        With ``overwrite``, a different sweep's outputs go, and so do its cells except those
+        whose key is in ``keys``: a key is a hash of everything that makes a cell's numbers,
+        so a cell the new spec shares with the old one (a grid grown by a value) is kept.
+        """
         if overwrite and (self.path / SPEC).is_file() and not self.same_spec(spec):
             for name in (*OUTPUTS, SPEC):
                 (self.path / name).unlink(missing_ok=True)
-            for folder in (self.cells, self.path / "figures"):
-                shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(self.path / "figures", ignore_errors=True)
+            for cell in self.cells.glob("*.npz"):
+                if cell.stem not in keys:
+                    cell.unlink()
         self.cells.mkdir(parents=True, exist_ok=True)
         for stale in self.cells.glob(".*.tmp"):  # an atomic write cut short by a kill
             stale.unlink(missing_ok=True)
