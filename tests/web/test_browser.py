@@ -273,6 +273,7 @@ def test_explorer_renders_a_run_of_150000_epochs(page, tmp_path):
     assert page.errors == []
     assert page.inner_text("#epoch-label") == "epoch 150000 / 150000"
     assert len(page.get_attribute("#loss path.series", "d")) > 1000, "the loss curve was not drawn"
+    screenshot(page, "explorer-150000-epochs.png")
 
 
 def test_explorer_arrow_keys_step_after_a_button_was_clicked(page, tmp_path, xor_recording):
@@ -300,6 +301,7 @@ def test_explorer_labels_the_value_before_batch_norm_as_such(page, tmp_path):
     assert "before batch norm" in text and "pre-activation" not in text
     z = float(next(line for line in text.splitlines() if "before batch norm" in line).split(" = ")[-1])
     assert math.isclose(z, rec.recording.arrays["z:0"][-1, 0, 0], rel_tol=1e-3, abs_tol=1e-6)
+    screenshot(page, "explorer-batch-norm-hover.png")
     page.hover("circle.unit[data-layer='2'][data-unit='0']")  # the output layer has no batch norm
     assert "pre-activation z" in page.inner_text("#tooltip")
 

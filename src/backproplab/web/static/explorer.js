@@ -25,8 +25,10 @@ const P = A.probe_x.shape[0], D = A.probe_x.shape[1], K = A.probe_y.shape[1];
 
 // --- summary and controls -------------------------------------------------------------
 const runText = meta.runs ? `, run ${meta.run} of ${meta.runs}` : "";
+const normed = meta.batch_norm || [];  // per Dense layer: a batch norm follows (recordings before it: none)
 document.getElementById("summary").textContent =
-  `network ${sizes.join("–")}, ${[...new Set(kinds.slice(0, -1))].join("/") || "no hidden"} hidden units, ${meta.output} output, ` +
+  `network ${sizes.join("–")}, ${[...new Set(kinds.slice(0, -1))].join("/") || "no hidden"} hidden units` +
+  `${normed.some(Boolean) ? " with batch norm" : ""}, ${meta.output} output, ` +
   `${meta.loss.replaceAll("_", " ")} loss, ${meta.optimizer}, ${meta.epochs} epochs${runText}; ${F} frames, one every ${meta.every} epochs.`;
 
 const slider = document.getElementById("epoch");
@@ -91,7 +93,7 @@ function showTooltip() {
   } else {
     const [z, a, d] = unitValues(f, p, l - 1, u);
     // Under batch norm the recorded z is x·W + b before the normalisation, not the activation's input.
-    const zLabel = meta.batch_norm && meta.batch_norm[l - 1] ? "z = x·W + b (before batch norm)" : "pre-activation z";
+    const zLabel = normed[l - 1] ? "z before batch norm" : "pre-activation z";
     html = `<b>${layerNames[l - 1]}, unit ${u + 1}</b> (${kinds[l - 1]})<br>${zLabel} = ${fmt(z)}<br>` +
       `activation a = ${fmt(a)}<br>delta δ = ∂L/∂z = ${fmt(d)}`;
   }
