@@ -19,7 +19,7 @@ import pytest
 
 import backproplab as bp
 from backproplab.checkpoint import load_checkpoint
-from backproplab.cli import build_parser, main
+from backproplab.cli import COMMANDS, build_parser, main
 from backproplab.config import load_config
 from backproplab.rundir import RunDirError
 
@@ -201,8 +201,9 @@ def test_an_unknown_flag_gets_the_commands_usage(tmp_path):
                                         "train --help)", "backproplab train: error: unrecognized arguments: --bogus"]
 
 
-@pytest.mark.parametrize("command", ["reproduce", "train", "gradcheck", "explore", "playground"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_takes_quiet(command, capsys):
+    """The README says so: every command, including those added later."""
     assert main([command, "--help"]) == 0
     assert "--quiet" in capsys.readouterr().out
     args = build_parser().parse_args([command, "--quiet", *(["PATH"] if command == "explore" else [])])
