@@ -53,6 +53,7 @@ from ._checks import check_positive_float, check_positive_int
 from .layers import Layer, LeakyReLU, ReLU
 from .losses import Loss
 from .network import Network, check_data
+from .regularization import BatchNorm, Dropout
 
 #: Activations with a kink at 0, where a central difference is meaningless.
 KINKED: tuple[type[Layer], ...] = (ReLU, LeakyReLU)
@@ -243,7 +244,7 @@ def gradcheck(
     train : bool, optional
         Forward mode checked. Default: training mode, and evaluation mode as
         well when some layer behaves differently in the two (dropout, batch norm:
-        a layer with buffers or a random generator).
+        or any layer with buffers or a random generator).
     extended : bool, default True
         Evaluate the perturbed losses in extended precision (``np.longdouble``,
         80-bit on x86). ``False`` checks in plain float64 (raise ``atol`` to ~1e-7 then).
@@ -278,7 +279,7 @@ def gradcheck(
         rows = np.sort(rng.choice(X.shape[-2], max_rows, replace=False))
         X, Y = X[..., rows, :], Y[..., rows, :]
     if train is None:
-        modes = [True, False] if any(layer.buffers or _generators(layer) for layer in net.layers) else [True]
+        modes = [True, False] if any(_modal(layer) for layer in net.layers) else [True]
     else:
         modes = [bool(train)]
     picks = {}
@@ -353,6 +354,11 @@ class _State:
         self.reset(keep_params=False)
         for name, g in self.net.grads.items():
             g[...] = self.grads[name]
+
+
+def _modal(layer: Layer) -> bool:
+    """Whether ``layer`` may compute another function in training than in evaluation."""
+    return isinstance(layer, (Dropout, BatchNorm)) or bool(layer.buffers) or bool(_generators(layer))
 
 
 def _generators(layer: Layer) -> list[np.random.Generator]:
