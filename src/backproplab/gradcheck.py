@@ -243,7 +243,7 @@ def gradcheck(
         Floor of the reported relative error's denominator, so two zeros read 0.
     train : bool, optional
         Forward mode checked. Default: training mode, and evaluation mode as
-        well when some layer behaves differently in the two (dropout, batch norm:
+        well when some layer behaves differently in the two (dropout, batch norm,
         or any layer with buffers or a random generator).
     extended : bool, default True
         Evaluate the perturbed losses in extended precision (``np.longdouble``,
