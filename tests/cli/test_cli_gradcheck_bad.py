@@ -38,7 +38,9 @@ BAD = [
     (["xor", "--model", "three-inputs.npz"], 2, "features"),
     (["xor", "--train", "--model", "three-inputs.npz"], 2, "exclude"),
     (["xor", "--dtype", "float32"], 2, "float64"),
-    (["xor", "--output", "softmax"], 2, "softmax"),
+    (["xor", "--output", "softmax"], 2, "use --output sigmoid"),  # train's up-front checks of config and data
+    (["--data", "moons", "--output", "identity"], 2, "does not fit moons"),
+    (["--data", "moons", "--n-samples", "3"], 2, "too small to split"),
     (["--data", "iris", "--output", "sigmoid"], 2, "softmax"),
     (["--data", "no-such-data"], 2, "--data"),
     (["xor", "--activation", "bogus"], 2, "--activation"),

@@ -9,18 +9,14 @@ of the training rows. Exit code 1 if the check fails, 130 on Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 from typing import Any
 
 from .._checks import check_positive_float, check_positive_int
 from ..config import to_dict
-from ..data import GATES
 from ..data.mnist import DataFileError
 from ..data.real import check_available
-from ..experiments.build import build_network, load_data, load_dataset, n_outputs, train
+from ..experiments.build import build_network, check_config, load_data, n_outputs, train
 from ..gradcheck import GradcheckResult, gradcheck
-from ..interrupt import exit_code
 from ..io import load_model
 from ..network import Network, check_data
 from ..report import Table
@@ -70,14 +66,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _run(args)
-    except KeyboardInterrupt:  # nothing is written, so there is nothing to clean up
-        print("backproplab gradcheck: interrupted by Ctrl-C; nothing was written", file=sys.stderr)
-        return exit_code(signal.SIGINT)
-
-
-def _run(args: argparse.Namespace) -> int:
+    """The command; Ctrl-C is one line and exit 130 (``main``'s ``run_command``): nothing is written."""
     status = Status(args.quiet or args.json)
     try:
         config = config_from_args(args)
@@ -90,7 +79,7 @@ def _run(args: argparse.Namespace) -> int:
                    "seed": check_positive_int("--check-seed", args.check_seed, minimum=0)}
         max_checks = None if args.max_checks is None else check_positive_int("--max-checks", args.max_checks)
         check_available(config.data.name)
-        dataset = None if config.data.name in GATES else load_dataset(config)
+        dataset = check_config(config)  # train's own checks of the config against its data, up front
         X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
         if args.model:
             net = load_model(args.model)
