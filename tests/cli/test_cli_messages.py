@@ -72,6 +72,7 @@ def test_an_interrupted_run_says_where_it_resumes_from(tmp_path):
     (["xor", "--output", "softmax"], "output softmax does not fit xor"),
     (["--data", "moons", "--output", "identity"], "output identity (regression, mean squared error) does not fit"),
     (["--data", "moons", "--n-samples", "3"], "use --n-samples 8 or more"),
+    (["--data", "moons", "--n-samples", "4", "--val", "0.5", "--test", "0.4"], "it gives 0 training, 2 validation"),
     (["xor", "--hidden", "100000,100000"], "a 2-100000-100000-1 network needs about 22"),
     (["xor", "--val", "0.3"], "--val has no effect on xor"),
     (["--data", "parity", "--test", "0.3"], "--test has no effect on parity"),
@@ -88,6 +89,17 @@ def test_a_config_that_cannot_train_on_its_data_is_refused_in_one_line(tmp_path,
 def test_the_smallest_sample_count_it_suggests_does_train(tmp_path):
     assert main(["train", "--data", "moons", "--n-samples", "8", "--epochs", "2", "--out", str(tmp_path / "m"),
                  "-q"]) == 0
+
+
+def test_no_test_part_reports_on_the_validation_part(tmp_path, capsys):
+    """``--test 0`` ended in "X is empty": the confusion matrix was always taken on the test part."""
+    assert main(["train", "--data", "moons", "--n-samples", "40", "--test", "0", "--epochs", "2", "--out",
+                 str(tmp_path / "m"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["part"] == "val" and set(result["accuracy"]) == {"train", "val"}
+    assert (tmp_path / "m" / "tables" / "per_class.csv").read_text().startswith("class,val rows,")
+    assert main(["train", "--data", "moons", "--n-samples", "40", "--val", "0", "--test", "0", "--epochs", "2",
+                 "--out", str(tmp_path / "n"), "-q"]) == 0
 
 
 def test_memory_estimate_counts_runs_and_the_optimizer():

@@ -321,3 +321,21 @@ def test_playground_reset_and_apply_clear_the_old_loss_curve(page, playground, b
     assert epoch(page) == 0
     assert page.locator("#loss path.series").count() == 0, "the old run's loss curve is still drawn"
     assert page.inner_text("#status").startswith("epoch 0")
+
+
+def test_explorer_of_a_multi_class_run_is_titled_with_its_network(page, tmp_path):
+    """`train --data digits --hidden 32 --output softmax` was titled "digits — 2-32-1 sigmoid"."""
+    pytest.importorskip("sklearn", reason="digits comes from scikit-learn")
+    from backproplab.cli import main
+
+    out = tmp_path / "digits"
+    assert main(["train", "--data", "digits", "--hidden", "32", "--output", "softmax", "--epochs", "3",
+                 "--out", str(out), "-q"]) == 0
+    assert main(["explore", str(out), "-q"]) == 0
+    page.goto((out / "explorer.html").as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    heading = page.inner_text("h1")
+    assert heading.startswith("digits — 64-32-10 sigmoid, softmax output, SGD lr 0.1, 3 epochs"), heading
+    assert page.title() == heading
+    assert "network 64–32–10" in page.inner_text("#summary")
+    assert page.errors == []

@@ -247,7 +247,8 @@ def write_classification(trained: Trained, run_dir: RunDir) -> None:
     run_dir.write_csv("tables/confusion_matrix.csv", ["true \\ predicted", *map(str, range(k))],
                       [[i, *map(int, row)] for i, row in enumerate(res["confusion_matrix"])])
     title = trained.config.title or trained.config.name
-    pooled = "" if trained.net.runs is None else f" (test, {trained.net.runs} runs pooled)"
+    part = res["part"]
+    pooled = f" ({part})" if trained.net.runs is None else f" ({part}, {trained.net.runs} runs pooled)"
     run_dir.save_figure(confusion_matrix_figure(res["confusion_matrix"], title=title + pooled),
                         "figures/confusion_matrix.png")
     run_dir.save_figure(learning_curves(trained.history, title=title), "figures/learning_curves.png")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -114,7 +115,9 @@ def check_config(config: ExperimentConfig) -> Dataset | None:
     if not logic and model.output == "identity":
         raise ConfigError(f"output identity (regression, mean squared error) does not fit {data.name}, a data set of "
                           "class labels; use --output sigmoid (two classes) or softmax")
-    dataset = None if data.name in GATES else load_dataset(config)
+    with warnings.catch_warnings():  # a split with no training rows warns on its empty mean: refused below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dataset = None if data.name in GATES else load_dataset(config)
     if dataset is not None and not logic:
         _check_split(config, dataset)
     n_inputs = 2 if dataset is None else dataset.n_features
@@ -141,10 +144,13 @@ def _check_split(config: ExperimentConfig, ds: Dataset) -> None:
     counts = ", ".join(f"{n} {part}" for part, n in parts.items())
     fix = ""
     if data.name in ("moons", "circles", "spirals", "blobs"):
-        per_class = next(c for c in range(1, 10_000) if all(round(share * c) >= 1 for share in (data.val, data.test)
-                                                               if share > 0) and c - round(data.val * c)
-                         - round(data.test * c) >= 1)
-        fix = f": use --n-samples {per_class * max(ds.n_classes or 2, 2)} or more"
+        shares = [share for share in (data.val, data.test) if share > 0]
+        start = max([int(0.5 / share) for share in shares], default=1)  # below it a share rounds to 0 rows
+        per_class = next((c for c in range(max(start, 1), start + 1000)  # the split rounds each class's parts
+                          if all(round(share * c) >= 1 for share in shares)
+                          and c - round(data.val * c) - round(data.test * c) >= 1), None)
+        if per_class is not None:
+            fix = f": use --n-samples {per_class * max(ds.n_classes or 2, 2)} or more"
     raise ConfigError(f"{data.name} with n_samples = {data.n_samples} is too small to split (val {data.val:g}, "
                       f"test {data.test:g}): it gives {counts} rows, and every part needs at least one{fix}")
 

@@ -18,7 +18,11 @@ from .build import Trained
 
 
 def results(trained: Trained) -> dict[str, Any]:
-    """Accuracy of each part (train, val, test), the pooled test confusion matrix and per-class precision/recall."""
+    """Accuracy of each part (train, val, test), the pooled confusion matrix and per-class precision/recall.
+
+    Those are measured on the test part; with no test part (``test = 0``) on the
+    validation part, else on the training rows; ``"part"`` names it.
+    """
     ds = trained.dataset
     if ds is None:
         raise ValueError("results needs a run on a split data set (not a logic table)")
@@ -28,10 +32,14 @@ def results(trained: Trained) -> dict[str, Any]:
         X, y = getattr(ds, f"X_{part}"), getattr(ds, f"y_{part}")
         if len(y):
             out["accuracy"][part] = accuracy(y, trained.net.predict(X))  # float or (R,)
-    pred = trained.net.predict(ds.X_test)  # (B,) or (R, B)
-    cm = confusion_matrix(ds.y_test, pred, n_classes=k)
+    # The test part, or the last part held out when there is none (test = 0: val, else the training rows).
+    part = next(p for p in ("test", "val", "train") if len(getattr(ds, f"y_{p}")) or p == "train")
+    X, y = getattr(ds, f"X_{part}"), getattr(ds, f"y_{part}")
+    out["part"] = part
+    pred = trained.net.predict(X)  # (B,) or (R, B)
+    cm = confusion_matrix(y, pred, n_classes=k)
     out["confusion_matrix"] = cm if cm.ndim == 2 else cm.sum(axis=0)  # pooled over runs
-    precision, recall = precision_recall(ds.y_test, pred, n_classes=k)
+    precision, recall = precision_recall(y, pred, n_classes=k)
     out["precision"] = precision if precision.ndim == 1 else precision.mean(axis=0)
     out["recall"] = recall if recall.ndim == 1 else recall.mean(axis=0)
     return out
@@ -51,9 +59,10 @@ def accuracy_table(trained: Trained, res: dict[str, Any]) -> Table:
 
 
 def per_class_table(trained: Trained, res: dict[str, Any]) -> Table:
-    """Test precision and recall of each class (means over runs)."""
-    support = np.bincount(trained.dataset.y_test, minlength=len(res["precision"]))
+    """Precision and recall of each class on the test part (or ``res["part"]``), means over runs."""
+    part = res.get("part", "test")
+    support = np.bincount(getattr(trained.dataset, f"y_{part}"), minlength=len(res["precision"]))
     rows = [[c, int(support[c]), float(p), float(r)] for c, (p, r) in enumerate(zip(res["precision"], res["recall"],
                                                                                       strict=True))]
-    return Table("per_class", f"{trained.config.title or trained.config.name}: test precision and recall per class",
-                 ["class", "test rows", "precision", "recall"], rows, ["", "", ".4f", ".4f"])
+    return Table("per_class", f"{trained.config.title or trained.config.name}: {part} precision and recall per class",
+                 ["class", f"{part} rows", "precision", "recall"], rows, ["", "", ".4f", ".4f"])
