@@ -77,6 +77,54 @@ function unitValues(f, p, l, u) {
   return ["z", "a", "delta"].map((key) => frame(`${key}:${l}`, f)[p * n + u]);
 }
 
+// --- the worked numbers on hover (as `backproplab trace` prints them) -----------------------
+// Formulas of unit u of Dense layer j: forward, the activation's slope (from a, as the layers compute it).
+const ACT = {
+  sigmoid: ["σ(z)", "a (1 − a)", (z, a) => a * (1 - a)],
+  tanh: ["tanh(z)", "1 − a²", (z, a) => 1 - a * a],
+  relu: ["max(z, 0)", "1 if z > 0 else 0", (z) => (z > 0 ? 1 : 0)],
+  leaky_relu: ["z if z > 0 else α z", "1 if z > 0 else α", null],
+  identity: ["z", "1", () => 1],
+};
+const OUT = { sigmoid: "σ(z)", softmax: "softmax(z)", identity: "z" };
+
+function outputDelta() {
+  // dL/dz of one row for the paired output and loss (the recording undoes the batch mean).
+  const k = sizes[L];
+  if (meta.output === "identity") return k > 1 ? "2 (p − y) / K" : "2 (p − y)";
+  return meta.output === "sigmoid" && k > 1 ? "(p − y) / K" : "p − y";
+}
+
+function workedTable(f, p, j, u) {
+  // Rows (quantity, formula, value) for unit u of Dense layer j, probe p, frame f; no " = " in the text, so
+  // each line of the tooltip that has one stays "name = value".
+  const n = sizes[j + 1], nPrev = sizes[j];
+  const [z, a, d] = unitValues(f, p, j, u);
+  const aPrev = j === 0 ? probeX.subarray(p * D, (p + 1) * D) : frame(`a:${j - 1}`, f).subarray(p * nPrev, (p + 1) * nPrev);
+  const sub = (i) => `<sub>${i}</sub>`;
+  const rows = [[`z${sub(u + 1)}`, `a<sub>prev</sub> · W[:, ${u + 1}] + b${sub(u + 1)}`, z]];
+  if (j === L - 1) {
+    rows.push([`p${sub(u + 1)}`, OUT[meta.output] || kinds[j], a], ["δ", outputDelta(), d]);
+  } else {
+    const [fwd, slope, slopeOf] = ACT[kinds[j]] || [kinds[j], "f′(z)", null];
+    const nNext = sizes[j + 2], Wn = frame(`p:${meta.dense[j + 1]}.W`, f), dn = frame(`delta:${j + 1}`, f);
+    let da = 0;
+    for (let k = 0; k < nNext; k++) da += dn[p * nNext + k] * Wn[u * nNext + k];
+    const fp = slopeOf ? slopeOf(z, a) : null;
+    // Batch norm between z and the activation changes the slope: then show the one the numbers imply.
+    const plain = fp !== null && Math.abs(da * fp - d) <= 1e-6 * (Math.abs(d) + Math.abs(da * fp)) + 1e-300;
+    rows.push(["a", fwd, a], ["∂L/∂a", "Σ<sub>k</sub> δ<sub>next,k</sub> · W<sub>next</sub>[" + (u + 1) + ", k]", da]);
+    rows.push(plain ? ["f′(z)", slope, fp] : ["f′ (via δ / ∂L/∂a)", "through batch norm", da ? d / da : NaN]);
+    rows.push(["δ", "∂L/∂a · f′(z)", d]);
+  }
+  rows.push([`∂L/∂b${sub(u + 1)}`, "δ", d]);
+  const shown = Math.min(nPrev, 8);
+  for (let i = 0; i < shown; i++) rows.push([`∂L/∂W[${i + 1}, ${u + 1}]`, `a<sub>prev,${i + 1}</sub> · δ`, aPrev[i] * d]);
+  if (nPrev > shown) rows.push([`… ${nPrev - shown} more`, "", null]);
+  const body = rows.map(([q, formula, v]) => `<tr><td>${q}</td><td>${formula}</td><td>${v === null ? "" : fmt(v)}</td></tr>`);
+  return `<table class="worked"><caption>worked numbers, this input alone</caption>${body.join("")}</table>`;
+}
+
 function fillOf(value, kind) {
   if (kind === "sigmoid" || kind === "softmax") return 2 * value - 1;
   if (kind === "tanh") return value;
@@ -98,6 +146,7 @@ function showTooltip() {
       `activation a = ${fmt(a)}<br>delta δ = ∂L/∂z = ${fmt(d)}`;
   }
   tooltip.innerHTML = html + `<br><span class="muted">input ${probeSelect.options[p].text}, epoch ${epochs[f]}</span>`;
+  if (l > 0) tooltip.insertAdjacentHTML("beforeend", workedTable(f, p, l - 1, u));
   const box = target.getBoundingClientRect(), panel = tooltip.parentElement.getBoundingClientRect();
   tooltip.style.left = `${box.right - panel.left + 8}px`;
   tooltip.style.top = `${box.top - panel.top - 8}px`;
