@@ -145,6 +145,17 @@ class BinaryCrossEntropy(Loss):
     Computed as ``max(z, 0) - z * y + log1p(exp(-|z|))``, which equals the above
     for every ``z`` and never overflows. The mean runs over the batch and the
     outputs; the gradient is ``(p - y) / (B * K)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import BinaryCrossEntropy
+    >>> loss, z, y = BinaryCrossEntropy(), np.array([[0.0], [800.0]]), np.array([[1.0], [1.0]])
+    >>> round(float(loss.value(z, y)), 6)  # (log 2 + 0) / 2; a logit of 800 does not overflow
+    0.346574
+    >>> loss.gradient(z, y)  # (p - y) / B
+    array([[-0.25],
+           [ 0.  ]])
     """
 
     name = "binary_cross_entropy"
@@ -183,6 +194,20 @@ class CrossEntropy(Loss):
     ``log1p`` of the other classes' sum, so a confident row keeps its precision. The
     gradient is ``(softmax(z) - y) / B``. Targets may be integer class labels
     ``(B,)`` or one-hot rows ``(B, K)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import CrossEntropy
+    >>> loss = CrossEntropy()
+    >>> y = loss.prepare_targets([2], n_outputs=3)  # label 2 -> one-hot row
+    >>> y
+    array([[0., 0., 1.]])
+    >>> z = np.zeros((1, 3))
+    >>> bool(np.isclose(loss.value(z, y), np.log(3)))  # uniform softmax: -log(1/3)
+    True
+    >>> loss.gradient(z, y).round(4)  # softmax(z) - y
+    array([[ 0.3333,  0.3333, -0.6667]])
     """
 
     name = "cross_entropy"
@@ -264,7 +289,19 @@ def _is_one_hot(y: np.ndarray) -> bool:
 
 
 class MeanSquaredError(Loss):
-    """``L = mean((z - y)**2)`` over the batch and outputs; gradient ``2 (z - y) / (B * K)``."""
+    """``L = mean((z - y)**2)`` over the batch and outputs; gradient ``2 (z - y) / (B * K)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import MeanSquaredError
+    >>> z, y = np.array([[1.0], [3.0]]), np.array([[0.0], [1.0]])
+    >>> float(MeanSquaredError().value(z, y))  # (1 + 4) / 2
+    2.5
+    >>> MeanSquaredError().gradient(z, y)  # 2 (z - y) / B
+    array([[1.],
+           [2.]])
+    """
 
     name = "mse"
     output = "identity"

@@ -37,7 +37,16 @@ def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float | np.ndarray:
-    """Share of samples whose predicted label equals the true one: a float, or ``(R,)``."""
+    """Share of samples whose predicted label equals the true one: a float, or ``(R,)``.
+
+    Examples
+    --------
+    >>> from backproplab.metrics import accuracy
+    >>> accuracy([0, 1, 1, 0], [0, 1, 0, 0])
+    0.75
+    >>> accuracy([0, 1], [[0, 1], [1, 1]])  # two runs: one accuracy each
+    array([1. , 0.5])
+    """
     t, p = _pair(y_true, y_pred)
     out = (t == p).mean(axis=-1)
     return float(out) if out.ndim == 0 else out
@@ -55,6 +64,14 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     Returns
     -------
     ndarray of int64, ``(K, K)`` or ``(R, K, K)``
+
+    Examples
+    --------
+    >>> from backproplab.metrics import confusion_matrix
+    >>> confusion_matrix([0, 0, 1, 2, 2], [0, 1, 1, 2, 0])
+    array([[1, 1, 0],
+           [0, 1, 0],
+           [1, 0, 1]])
     """
     t, p = _pair(y_true, y_pred)
     k = int(max(t.max(), p.max())) + 1 if n_classes is None else check_positive_int("n_classes", n_classes)
@@ -78,6 +95,13 @@ def precision_recall(
     -------
     precision, recall : ndarray, ``(K,)`` or ``(R, K)``
         0 where the denominator is 0 (scikit-learn's ``zero_division=0``).
+
+    Examples
+    --------
+    >>> from backproplab.metrics import precision_recall
+    >>> precision, recall = precision_recall([0, 0, 1, 1], [0, 1, 1, 1])
+    >>> precision, recall
+    (array([1.        , 0.66666667]), array([0.5, 1. ]))
     """
     cm = confusion_matrix(y_true, y_pred, n_classes)
     tp = np.diagonal(cm, axis1=-2, axis2=-1).astype(np.float64)  # (R, K)
@@ -89,7 +113,14 @@ def precision_recall(
 
 
 def f1_score(y_true: Any, y_pred: Any, n_classes: int | None = None) -> np.ndarray:
-    """Per-class harmonic mean of precision and recall, ``(K,)`` or ``(R, K)`` (0 where both are 0)."""
+    """Per-class harmonic mean of precision and recall, ``(K,)`` or ``(R, K)`` (0 where both are 0).
+
+    Examples
+    --------
+    >>> from backproplab.metrics import f1_score
+    >>> f1_score([0, 0, 1, 1], [0, 1, 1, 1])
+    array([0.66666667, 0.8       ])
+    """
     p, r = precision_recall(y_true, y_pred, n_classes)
     return np.divide(2 * p * r, p + r, out=np.zeros_like(p), where=(p + r) > 0)
 
@@ -106,6 +137,14 @@ def r2_score(y_true: Any, y_pred: Any) -> float | np.ndarray:
     -------
     float, or ``(R,)`` with a runs axis. An output whose targets are constant
     scores 1 if predicted exactly and 0 otherwise (scikit-learn's convention).
+
+    Examples
+    --------
+    >>> from backproplab.metrics import r2_score
+    >>> r2_score([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    1.0
+    >>> r2_score([1.0, 2.0, 3.0], [2.0, 2.0, 2.0])  # no better than the mean
+    0.0
     """
     t, p = as_float_array("y_true", y_true), as_float_array("y_pred", y_pred)
     t = t[:, None] if t.ndim == 1 else t  # (B, K)

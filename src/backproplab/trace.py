@@ -163,6 +163,16 @@ class Trace:
         The optimizer whose step ``W_new``/``b_new`` show.
     notes : list of str
         What a reader needs to know to read the numbers (batch norm on one row...).
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.trace import trace
+    >>> t = trace(bp.mlp([2, 2, 1], seed=0), [1.0, 0.0], 1)
+    >>> t.delta_formula, [layer.grad_W.shape for layer in t.layers]
+    ('p - y', [(2, 2), (2, 1)])
+    >>> sorted(t.to_dict()["layers"][0])[:6]
+    ['W', 'W_new', 'a', 'a_prev', 'b', 'b_new']
     """
 
     input: np.ndarray
@@ -367,12 +377,29 @@ def _step(layer: Layer, out: np.ndarray, deriv: np.ndarray, train: bool) -> Step
 
 
 def output_formula(t: Trace, latex: bool = False) -> str:
-    """``p = f(z)`` for the trace's output activation."""
+    """``p = f(z)`` for the trace's output activation.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.trace import output_formula, trace
+    >>> t = trace(bp.mlp([2, 3], output="softmax"), [1.0, 0.0], 2)
+    >>> output_formula(t)
+    'p = softmax(z) = exp(z) / sum(exp(z))'
+    """
     return (_OUTPUT_LATEX if latex else _OUTPUT_TEXT)[t.output]
 
 
 def loss_formula(t: Trace, latex: bool = False) -> str:
-    """The loss of one row as a formula."""
+    """The loss of one row as a formula.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.trace import loss_formula, trace
+    >>> print(loss_formula(trace(bp.mlp([2, 1], output="identity"), [1.0, 0.0], 0.5), latex=True))
+    L = \\overline{(p - y)^2}
+    """
     text = {BinaryCrossEntropy.name: ("L = -mean(y log p + (1 - y) log(1 - p))",
                                       r"L = -\overline{y \log p + (1 - y) \log(1 - p)}"),
             CrossEntropy.name: ("L = -sum(y log p)", r"L = -\sum_k y_k \log p_k"),

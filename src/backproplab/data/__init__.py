@@ -48,6 +48,15 @@ def load(
     **options
         Passed to the generator or loader: ``n_samples``/``noise`` for toy sets,
         ``n`` for parity, ``cache_dir``/``mirror``/``download`` for MNIST.
+
+    Examples
+    --------
+    >>> from backproplab import data
+    >>> ds = data.load("moons", val=0.2, test=0.2, seed=0)  # 200 points: 120 / 40 / 40
+    >>> ds.X_train.shape, ds.n_classes
+    ((120, 2), 2)
+    >>> data.load("xor").X_train.tolist()  # a truth table: every part is the whole table
+    [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     """
     check_choice("data set", name, DATASETS)
     if name in GATES or name == "parity":

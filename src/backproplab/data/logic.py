@@ -69,6 +69,13 @@ def parity(n: int, dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
     -------
     X : ndarray, ``(2**n, n)``
     y : ndarray, ``(2**n,)``
+
+    Examples
+    --------
+    >>> from backproplab.data import parity
+    >>> X, y = parity(3)
+    >>> X[5].tolist(), float(y[5])  # 101: two ones, even
+    ([1.0, 0.0, 1.0], 0.0)
     """
     n = check_positive_int("n", n)
     if n > 20:

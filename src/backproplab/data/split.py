@@ -112,6 +112,17 @@ def split(
     Returns
     -------
     Dataset
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab.data import split
+    >>> X, y = np.arange(40.0).reshape(20, 2), np.repeat([0, 1], 10)
+    >>> ds = split(X, y, val=0.2, test=0.2, seed=0)
+    >>> len(ds.y_train), len(ds.y_val), len(ds.y_test)
+    (12, 4, 4)
+    >>> bool(abs(ds.X_train.mean()) < 1e-12)  # standardised with the training part's statistics
+    True
     """
     X = as_float_array("X", X)
     y = np.asarray(y)

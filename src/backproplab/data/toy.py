@@ -29,7 +29,15 @@ def _check(n_samples: int, noise: float, seed: int, minimum: int = 2) -> np.rand
 
 
 def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles (class 0 on top, class 1 shifted below and right)."""
+    """Two interleaving half circles (class 0 on top, class 1 shifted below and right).
+
+    Examples
+    --------
+    >>> from backproplab.data import moons
+    >>> X, y = moons(n_samples=100, noise=0.1, seed=0)
+    >>> X.shape, y.shape, sorted(set(y.tolist()))
+    ((100, 2), (100,), [0, 1])
+    """
     rng = _check(n_samples, noise, seed)
     n0, n1 = _class_sizes(n_samples, 2)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
@@ -42,7 +50,15 @@ def moons(n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.n
 def circles(
     n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A unit circle (class 0) around a smaller one of radius ``factor`` (class 1)."""
+    """A unit circle (class 0) around a smaller one of radius ``factor`` (class 1).
+
+    Examples
+    --------
+    >>> from backproplab.data import circles
+    >>> X, y = circles(n_samples=50, seed=1)
+    >>> X.shape, int(y.sum())
+    ((50, 2), 25)
+    """
     rng = _check(n_samples, noise, seed)
     factor = check_positive_float("factor", factor)
     if factor >= 1:
@@ -62,6 +78,13 @@ def spirals(
     """``n_classes`` arms winding out from the origin, each ``turns`` revolutions long (CS231n's set).
 
     Noise perturbs the angle (in radians), so arms blur into each other as it grows.
+
+    Examples
+    --------
+    >>> from backproplab.data import spirals
+    >>> X, y = spirals(n_samples=300, n_classes=3, seed=0)
+    >>> X.shape, [int((y == c).sum()) for c in range(3)]
+    ((300, 2), [100, 100, 100])
     """
     n_classes = check_positive_int("n_classes", n_classes, minimum=2)
     rng = _check(n_samples, noise, seed, minimum=n_classes)
@@ -78,7 +101,15 @@ def spirals(
 def blobs(
     n_samples: int = 300, centers: int = 3, noise: float = 1.0, seed: int = 0, box: float = 5.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Isotropic Gaussian blobs of standard deviation ``noise`` around centres drawn uniformly in ``[-box, box]**2``."""
+    """Isotropic Gaussian blobs of standard deviation ``noise`` around centres drawn uniformly in ``[-box, box]**2``.
+
+    Examples
+    --------
+    >>> from backproplab.data import blobs
+    >>> X, y = blobs(n_samples=90, centers=3, seed=0)
+    >>> X.shape, [int((y == c).sum()) for c in range(3)]
+    ((90, 2), [30, 30, 30])
+    """
     centers = check_positive_int("centers", centers)
     rng = _check(n_samples, noise, seed, minimum=centers)
     box = check_positive_float("box", box)

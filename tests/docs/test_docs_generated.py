@@ -1,0 +1,53 @@
+"""What the docs generate at build time covers everything: every sub-command and flag, every public name.
+
+Runs without building the docs (it calls ``docs/_ext/backproplab_docs.py`` directly), but needs Sphinx,
+which the ``docs`` extra installs: without it, skipped (``.ci/run`` runs ``tests/docs`` after installing
+that extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sphinx")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "_ext"))
+docs = importlib.import_module("backproplab_docs")
+
+
+def test_the_cli_reference_has_every_command_and_flag():
+    from backproplab.cli import COMMANDS, build_parser
+
+    text = docs.cli_rst()
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(COMMANDS)
+    for name, parser in sub.choices.items():
+        assert f"backproplab {name}\n" in text
+        for action in parser._actions:
+            for flag in action.option_strings:
+                assert f"``{flag}" in text or f", {flag}" in text, f"{name} {flag} is missing"
+
+
+def test_the_api_reference_has_every_public_name():
+    text = docs.api_rst()
+    for module in docs.API_MODULES:
+        names = docs.public_names(importlib.import_module(module))
+        assert names, module
+        for name in names:
+            assert f"\n   {name}\n" in text, f"{module}.{name} is missing"
+
+
+def test_the_tutorial_numbers_are_the_traces():
+    import backproplab as bp
+    from backproplab.data import logic_table
+
+    t = docs.xor_trace()
+    X, y = logic_table("xor")
+    _, grads = bp.loss_and_gradients(bp.mlp([2, 8, 1], seed=0), X[2:3], y[2:3])  # the row (1, 0)
+    assert t.input.tolist() == [1.0, 0.0]
+    assert (abs(t.layers[0].grad_W - grads["0.W"]) < 1e-12).all()
+    assert docs.trace_value("2.delta") == docs._fmt(t.layers[1].delta)
