@@ -61,6 +61,9 @@ html_sidebars = {"**": ["sidebar-nav-bs"]}
 html_context = {"default_mode": "auto"}
 html_show_sourcelink = False
 
+# Flags are written with two hyphens: keep them (and "p - y") as typed, not turned into dashes.
+smartquotes = False
+
 autosummary_generate = True
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types, with shapes
 autodoc_default_options = {"members": True, "inherited-members": False}

@@ -67,7 +67,7 @@ def api_rst() -> str:
         for home, attrs in groups.items():
             if name == "backproplab" or len(groups) > 1:
                 doc = (inspect.getdoc(importlib.import_module(home)) or home).splitlines()[0].rstrip(".")
-                out.append(_title(f"{doc} (``{home}``)", "~"))
+                out.append(_title(f"{doc.split(':')[0]} (``{home}``)", "~"))  # "Layers: a dense ..." -> "Layers"
             out += [".. autosummary::", "   :toctree: api", "   :nosignatures:", ""]
             out += [f"   {attr}" for attr in sorted(attrs, key=str.lower)]
             out.append("")
