@@ -31,6 +31,8 @@ BAD = [
     (["no-such-config"], 2, "no-such-config"),
     (["xor", "--lr", "-1"], 2, "lr"),
     (["xor", "--activation", "swish"], 2, "swish"),
+    (["xor", "--output", "softmax"], 2, "does not fit xor"),
+    (["--data", "moons", "--output", "identity"], 2, "does not fit moons"),
     (["xor", "--output", "identity", "--lr", "1e10", "--epochs", "50", "--trained", "-q"], 1, "training failed"),
 ]
 

@@ -10,8 +10,6 @@ JSON document (``--json``) or as Markdown tables with LaTeX (``--markdown``).
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 from typing import Any
 
 import numpy as np
@@ -20,10 +18,9 @@ from .._checks import check_positive_int
 from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..errors import DivergenceError
-from ..experiments.build import build_network, build_optimizer, load_dataset, train
-from ..interrupt import exit_code
+from ..experiments.build import build_network, build_optimizer, check_config, load_data, n_outputs, train
 from ..io import load_model
-from ..network import Network
+from ..network import Network, check_data
 from ..trace import LayerTrace, Trace, loss_formula, output_formula, trace
 from ._common import FAILED, OK, USAGE_ERRORS, Status, add_config_flags, add_output_flags, config_from_args, error
 from ._common import print_json as _print_json
@@ -92,6 +89,7 @@ def _pick_row(X: np.ndarray, args: argparse.Namespace, data: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The command; Ctrl-C is one line and exit 130 (``main``'s ``run_command``): nothing is written."""
     status = Status(args.quiet or args.json or args.markdown)
     try:
         config = config_from_args(args)
@@ -116,9 +114,6 @@ def run(args: argparse.Namespace) -> int:
             net = train(config, progress=not status.quiet).net
     except DivergenceError as exc:
         return error("trace", f"training failed: {exc}", FAILED)
-    except KeyboardInterrupt:  # includes TrainingInterrupted: nothing was written, nothing to keep
-        print("backproplab trace: interrupted", file=sys.stderr)
-        return exit_code(signal.SIGINT)
     result = trace(net, X[row], y[row], optimizer=optimizer, train=not args.eval, run=args.run)
     if args.json:
         _print_json({**result.to_dict(), "row": row, "trained": args.trained, "model": args.model})
@@ -131,13 +126,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _network_and_data(config: Any, args: argparse.Namespace) -> tuple[Network, np.ndarray, np.ndarray]:
     """The network to trace (at its initial weights, or ``--model``) and the training data ``X``, ``y``."""
-    ds = load_dataset(config)
+    dataset = check_config(config)  # train's own checks of the config against its data, up front
+    X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
     if args.model:
         net = load_model(args.model)
-        net.check_input(ds.X_train, name=f"the {config.data.name} data")  # a loaded model must fit the data
-    else:  # as `train` builds it: one sigmoid unit, or a softmax unit per class
-        net = build_network(config, ds.n_features, n_outputs=ds.n_classes if config.model.output == "softmax" else 1)
-    return net, ds.X_train, ds.y_train
+        net.check_input(X, name=f"the {config.data.name} data")  # a loaded model must fit the data
+    else:  # the network `train` builds, at its initial weights
+        net = build_network(config, X.shape[1], n_outputs=n_outputs(config, dataset))
+    check_data(net, X, y)  # the output must fit the labels
+    return net, X, y
 
 
 # --- text -------------------------------------------------------------------------------------
