@@ -10,7 +10,8 @@
 - the ``bp-trace`` directive: a number of the report's XOR network's worked
   backward pass (``backproplab trace xor --input 1,0``), computed when the
   tutorial is read;
-- the ``bp-gradcheck`` directive: ``bp.gradcheck`` on the same network.
+- the ``bp-gradcheck`` directive: ``bp.gradcheck`` on the same network;
+- the ``bp-source`` directive: a function's source, found by its public name.
 """
 
 from __future__ import annotations
@@ -180,6 +181,34 @@ class TraceDirective(SphinxDirective):
         return [block]
 
 
+class SourceDirective(SphinxDirective):
+    """``.. bp-source:: backproplab.Dense.forward`` -> that function's source, found by importing its public name.
+
+    Unlike ``literalinclude``'s file path and ``:pyobject:``, the name keeps working when the code moves
+    between modules; a name that no longer resolves fails the build (warnings are errors).
+    """
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        import textwrap
+
+        parts = self.arguments[0].split(".")
+        obj: Any = importlib.import_module(parts[0])
+        for part in parts[1:]:
+            obj = getattr(obj, part)
+        obj = inspect.unwrap(obj)
+        text = textwrap.dedent(inspect.getsource(obj)).rstrip()
+        module = inspect.getmodule(obj)
+        block = nodes.literal_block(text, text)
+        block["language"] = "python"
+        caption = f"{module.__name__ if module else ''}: {obj.__qualname__}"
+        container = nodes.container("", literal_block=True, classes=["literal-block-wrapper"])
+        container += nodes.caption(caption, "", nodes.literal(caption, caption))
+        container += block
+        return [container]
+
+
 class GradcheckDirective(SphinxDirective):
     """``.. bp-gradcheck::`` -> ``print(bp.gradcheck(net, X, y))`` for the report's XOR network."""
 
@@ -219,4 +248,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("autodoc-skip-member", skip_foreign)
     app.add_directive("bp-trace", TraceDirective)
     app.add_directive("bp-gradcheck", GradcheckDirective)
+    app.add_directive("bp-source", SourceDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
