@@ -298,3 +298,13 @@ def test_correct_networks_of_any_shape_pass(hidden, activation, dropout, batch_n
     y = rng.integers(0, k, rows) if output == "softmax" else rng.integers(0, 2, rows)
     result = bp.gradcheck(net, X, y)
     assert result.passed or sum(result.checked.values()) * len(result.modes) == result.n_kinks, result
+
+
+def test_each_run_is_differenced_on_its_own_loss():
+    # Run 1's loss is ~1e8: in a sum of the runs' losses its rounding (~1e-11 even in extended precision,
+    # 5e-5 after dividing by 2 eps) would swamp run 0's gradients. Run 0's entries move run 0's loss only.
+    net = bp.mlp([3, 4, 1], activation="tanh", output="identity", seed=0, runs=2)
+    X = np.repeat(np.random.default_rng(0).normal(size=(1, 5, 3)), 2, axis=0)  # (2, 5, 3)
+    y = net.forward(X, train=False) + np.array([0.5, 1e4])[:, None, None]  # (2, 5, 1): per-run targets
+    result = bp.gradcheck(net, X, y)
+    assert result.passed, result

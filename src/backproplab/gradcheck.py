@@ -28,8 +28,8 @@ What is checked is the function training differentiates:
   perturbation moves any unit's input to such a layer across 0 (compared at
   ``p - eps``, ``p`` and ``p + eps``) has no meaningful central difference: it
   is reported "at a kink, not judged", and the others are judged.
-- *Runs*: a parameter of run ``r`` is differenced on run ``r``'s loss only, so
-  the other runs add no rounding noise.
+- *Runs*: the losses are differenced run by run before they are summed, so the
+  runs an entry does not move cancel exactly and add no rounding noise.
 
 The perturbed losses are evaluated in extended precision (``np.longdouble``)
 by default: a central difference carries a rounding error of about
@@ -303,7 +303,7 @@ def gradcheck(
                 return np.atleast_1d(loss_fn.value(z, Yw)), sides
 
             for name, p in net.params.items():
-                numeric, kinks = _numeric(p, picks[name], work(eps), evaluate, base_sides, runs=net.runs)
+                numeric, kinks = _numeric(p, picks[name], work(eps), evaluate, base_sides)
                 a = grads[name].reshape(-1)[picks[name]]
                 details.append(_judge(name, "train" if mode else "eval", p.shape, picks[name], a, numeric, kinks,
                                       rtol, atol, tiny))
@@ -390,12 +390,11 @@ def _analytic(net: Network, X: np.ndarray, Y: np.ndarray, loss_fn: Loss, train: 
 
 
 def _numeric(p: np.ndarray, picks: np.ndarray, eps: np.floating,
-             evaluate: Callable[[], tuple[np.ndarray, list[np.ndarray]]], base_sides: list[np.ndarray],
-             runs: int | None) -> tuple[np.ndarray, np.ndarray]:
+             evaluate: Callable[[], tuple[np.ndarray, list[np.ndarray]]],
+             base_sides: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Central differences of the entries ``picks`` of ``p`` (flat indices), and which sit at a kink."""
     numeric, kinks = np.empty(len(picks)), np.zeros(len(picks), bool)
     flat = p.reshape(-1)  # a view of the working copy: writing it perturbs the network
-    per_run = runs is not None and p.ndim == 3 and p.shape[0] == runs
     for j, i in enumerate(picks):
         original = flat[i]
         plus, minus = original + eps, original - eps
@@ -404,9 +403,9 @@ def _numeric(p: np.ndarray, picks: np.ndarray, eps: np.floating,
         flat[i] = minus
         loss_minus, sides_minus = evaluate()
         flat[i] = original
-        # Runs are independent: an entry of run r moves run r's loss only, so difference that alone.
-        r = np.unravel_index(i, p.shape)[0] if per_run else slice(None)
-        numeric[j] = np.sum(loss_plus[r] - loss_minus[r]) / (plus - minus)  # the step actually taken
+        # Each run's loss is differenced before the sum: the runs the entry does not move cancel exactly,
+        # so they add no rounding noise. Divided by the step actually taken, not 2 * eps.
+        numeric[j] = np.sum(loss_plus - loss_minus) / (plus - minus)
         kinks[j] = any(not (np.array_equal(s, t) and np.array_equal(s, u))
                        for s, t, u in zip(sides_plus, sides_minus, base_sides, strict=True))
     return numeric, kinks
