@@ -240,3 +240,49 @@ def test_values_just_inside_the_allowed_ranges_are_accepted(make):
 def test_values_just_outside_the_allowed_ranges_are_refused(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+# --- state per parameter, large arrays -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: SGD(0.1, momentum=0.9), lambda: SGD(0.1, momentum=0.9, nesterov=True), lambda: RMSprop(0.1),
+     lambda: Adam(0.1), lambda: AdamW(0.1)],
+    ids=["momentum", "nesterov", "rmsprop", "adam", "adamw"],
+)
+def test_each_parameter_keeps_its_own_state(make):
+    rng = np.random.default_rng(0)
+    p0 = {"a": rng.normal(size=(2, 3)), "b": rng.normal(size=(2, 3))}  # same shapes: state must not be shared
+    gs = [{k: rng.normal(size=(2, 3)) for k in p0} for _ in range(3)]
+    together, opt = {k: v.copy() for k, v in p0.items()}, make()
+    for g in gs:
+        opt.step(together, g)
+    for k in p0:
+        alone, single = p0[k].copy(), make()
+        for g in gs:
+            single.step({k: alone}, {k: g[k]})
+        np.testing.assert_allclose(together[k], alone, rtol=1e-15, err_msg=k)
+
+
+def test_sgd_on_large_arrays_of_changing_shape_and_dtype():
+    # arrays of 4096 entries and more take a different path (a scratch buffer kept between steps)
+    opt = SGD(0.5)
+    rng = np.random.default_rng(0)
+    for shape, dtype in [((64, 64), np.float64), ((64, 64), np.float64), ((65, 64), np.float64),
+                         ((65, 64), np.float32), ((63, 65), np.float64), ((2, 2), np.float64)]:
+        p, g = rng.normal(size=shape).astype(dtype), rng.normal(size=shape).astype(dtype)
+        params = {"w": p.copy(), "v": p[::-1].copy()}
+        opt.step(params, {"w": g, "v": g[::-1]})
+        np.testing.assert_allclose(params["w"], p - np.asarray(0.5, dtype) * g, rtol=1e-6 if dtype == np.float32 else 0)
+        np.testing.assert_allclose(params["v"], (p - np.asarray(0.5, dtype) * g)[::-1],
+                                   rtol=1e-6 if dtype == np.float32 else 0)
+        assert params["w"].dtype == dtype
+    assert opt.t == 6
+
+
+def test_steps_are_counted_for_every_optimizer():
+    for opt in (SGD(0.1), SGD(0.1, momentum=0.5), RMSprop(), Adam(), AdamW()):
+        for _ in range(4):
+            opt.step({"w": np.ones((1, 2))}, {"w": np.ones((1, 2))})
+        assert opt.t == 4, opt

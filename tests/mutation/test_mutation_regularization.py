@@ -253,3 +253,18 @@ def test_mlp_refuses_bad_sizes(sizes, error, match):
 def test_mlp_smallest_arguments_are_accepted():
     net = bp.mlp([1, 1], dropout=0.999, runs=1, seed=[0])
     assert net.runs == 1 and len(net.layers) == 1
+
+
+def test_batch_norm_without_runs_sums_its_gradients_over_the_runs_of_its_input():
+    # a layer without a runs axis shared by R stacked runs (evaluation: fixed statistics)
+    rng = np.random.default_rng(3)
+    layer = BatchNorm(2)
+    layer.buffers["running_mean"][...] = [[0.5, -1.0]]
+    layer.buffers["running_var"][...] = [[2.0, 0.5]]
+    x, dout = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 4, 2))
+    layer.forward(x, train=False)
+    layer.backward(dout)
+    x_hat = (x - [[0.5, -1.0]]) / np.sqrt(np.array([[2.0, 0.5]]) + 1e-5)
+    np.testing.assert_allclose(layer.grads["gamma"], (dout * x_hat).sum(axis=(0, 1))[None, :], rtol=1e-13)
+    np.testing.assert_allclose(layer.grads["beta"], dout.sum(axis=(0, 1))[None, :], rtol=1e-13)
+    assert layer.grads["gamma"].shape == (1, 2)
