@@ -160,3 +160,27 @@ def test_get_loss_resolves_names_instances_and_defaults():
     assert [cls().classifier for cls in (BinaryCrossEntropy, CrossEntropy, MeanSquaredError)] == [True, True, False]
     assert [(cls.name, cls.output) for cls in LOSSES.values()] == [
         ("binary_cross_entropy", "sigmoid"), ("cross_entropy", "softmax"), ("mse", "identity")]
+
+
+@pytest.mark.parametrize("loss", [BinaryCrossEntropy(), CrossEntropy(), MeanSquaredError()], ids=lambda x: x.name)
+def test_value_without_runs_is_a_numpy_scalar_and_with_runs_one_per_run(loss):
+    z = np.array([[0.5, -1.0], [2.0, 0.0]])
+    y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    for v in (loss.value(z, y), loss.value_and_gradient(z, y)[0]):
+        assert isinstance(v, np.floating) and not isinstance(v, np.ndarray)
+    assert loss.value(np.stack([z, z, z]), y).shape == (3,)
+
+
+def test_cross_entropy_counts_correct_rows_per_run_and_keeps_the_target_dtype():
+    ce = CrossEntropy()
+    z = np.array([[[2.0, 1.0], [0.0, 1.0], [5.0, 0.0]], [[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]]])  # (R=2, B=3, K=2)
+    y = np.array([[[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]], [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]])
+    np.testing.assert_array_equal(ce.correct(z, y), [2, 1])
+    assert ce.prepare_targets(np.eye(2), 2, dtype="float32").dtype == np.float32
+
+
+def test_bad_label_messages_list_at_most_five_values():
+    with pytest.raises(ValueError, match=r"y contains \[2\.0, 3\.0, 4\.0, 5\.0, 6\.0\]$"):
+        BinaryCrossEntropy().prepare_targets([0, 2, 3, 4, 5, 6, 7, 8], 1)
+    with pytest.raises(ValueError, match=r"y contains \[3\.0, 4\.0, 5\.0, 6\.0, 7\.0\]$"):
+        CrossEntropy().prepare_targets([0, 3, 4, 5, 6, 7, 8], 3)

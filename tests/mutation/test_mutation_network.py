@@ -211,3 +211,18 @@ def test_repr_and_config_describe_the_architecture():
         {"type": "Dense", "fan_in": 3, "fan_out": 1, "init": "he_normal"}]}
     assert repr(net).endswith("], output='sigmoid', runs=2, dtype='float32')")
     assert repr(bp.mlp([2, 1])).endswith("], output='sigmoid', dtype='float64')")
+
+
+def test_mlp_default_seed_is_zero_and_a_seed_list_sets_the_runs():
+    for name, p in bp.mlp([2, 3, 1]).params.items():
+        np.testing.assert_array_equal(p, bp.mlp([2, 3, 1], seed=0).params[name])
+    net = bp.mlp([2, 3, 1], seed=[4, 0], batch_norm=True, dropout=0.1)
+    assert net.runs == 2
+    assert net.layers[1].params["gamma"].shape == (2, 1, 3)
+    np.testing.assert_array_equal(net.params["0.W"][1], bp.mlp([2, 3, 1], seed=0).params["0.W"])
+
+
+@pytest.mark.parametrize("seed", [[True], [1.5], [0, -1], (), np.array([1.0])])
+def test_mlp_refuses_seed_lists_that_are_not_non_negative_ints(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative int or a non-empty sequence of them"):
+        bp.mlp([2, 3, 1], seed=seed)
