@@ -96,6 +96,18 @@ class EarlyStopping(Callback):
         1-based epoch of each run's best value (0 if none was finite).
     stopped_epoch : int or ndarray ``(R,)``
         Epoch in which each run ran out of patience (0 if it never did).
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab import data
+    >>> ds = data.load("moons", n_samples=100, val=0.3, test=0.0, seed=0)
+    >>> net = bp.mlp([2, 32, 1], activation="relu", seed=0)
+    >>> stop = bp.EarlyStopping("val_loss", patience=5)
+    >>> history = bp.fit(net, ds.X_train, ds.y_train, optimizer=bp.Adam(0.05), epochs=500, batch_size=16,
+    ...                  validation=(ds.X_val, ds.y_val), early_stopping=stop, progress=False)
+    >>> bool(len(history.loss) < 500), bool(stop.best_epoch >= 1)  # stopped early; best parameters restored
+    (True, True)
     """
 
     def __init__(

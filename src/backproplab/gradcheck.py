@@ -115,6 +115,17 @@ class GradcheckResult:
         Per parameter, the entry furthest beyond (or least within) its tolerance.
     details : tuple of ParamCheck
         One row per mode and parameter.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> result = bp.gradcheck(bp.mlp([2, 4, 1], seed=0), X, y)
+    >>> result.passed, list(result.errors), sum(result.failed.values())
+    (True, ['0.W', '0.b', '2.W', '2.b'], 0)
+    >>> bool(result.max_error < 1e-8)
+    True
     """
 
     errors: dict[str, float]

@@ -50,6 +50,20 @@ class Dropout(Layer):
     The backward pass multiplies by the same mask: ``dx = dout * mask / (1 - rate)``.
     With a single seed and an input shared by ``R`` runs (``(B, D)``), all runs
     see the same mask.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> drop = bp.Dropout(0.5, seed=0)
+    >>> a = drop.forward(np.ones((2, 4)), train=True)  # kept units scaled by 1 / (1 - 0.5)
+    >>> sorted(set(a.ravel().tolist()))
+    [0.0, 2.0]
+    >>> bool((drop.backward(np.ones((2, 4))) == a).all())  # the same mask, backwards
+    True
+    >>> drop.forward(np.ones((2, 4)), train=False)  # evaluation: the identity
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.]])
     """
 
     def __init__(
@@ -133,6 +147,18 @@ class BatchNorm(Layer):
         ``"gamma"`` (ones) and ``"beta"`` (zeros): ``(1, D)`` or ``(R, 1, D)``.
     buffers : dict
         ``"running_mean"`` (zeros) and ``"running_var"`` (ones), shaped like the parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> bn = bp.BatchNorm(2)
+    >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    >>> bn.forward(x, train=True).round(3)  # each feature: mean 0, variance 1 over the batch
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    >>> bn.buffers["running_mean"]  # moved a tenth of the way (momentum 0.1) to the batch mean
+    array([[0.2, 2. ]])
     """
 
     def __init__(

@@ -55,6 +55,15 @@ class StepDecay(Schedule):
     """Multiply the rate by ``gamma`` every ``step_size`` epochs.
 
     ``lr = lr0 * gamma ** (epoch // step_size)``
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> schedule = bp.StepDecay(10, gamma=0.5)
+    >>> [schedule.lr_at(epoch, 0.1) for epoch in (0, 9, 10, 25)]
+    [0.1, 0.1, 0.05, 0.025]
+
+    In training, a schedule is a callback: ``bp.fit(..., optimizer=bp.SGD(0.1), callbacks=[schedule])``.
     """
 
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
@@ -73,6 +82,12 @@ class ExponentialDecay(Schedule):
     """Multiply the rate by ``gamma`` every epoch.
 
     ``lr = lr0 * gamma ** epoch``
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> [round(bp.ExponentialDecay(0.9).lr_at(epoch, 1.0), 3) for epoch in range(4)]
+    [1.0, 0.9, 0.81, 0.729]
     """
 
     def __init__(self, gamma: float) -> None:
@@ -92,6 +107,13 @@ class CosineDecay(Schedule):
     ``lr = lr0 * (min_factor + (1 - min_factor) * (1 + cos(pi * min(epoch, t_max) / t_max)) / 2)``
 
     After ``t_max`` epochs the rate stays at its minimum.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> schedule = bp.CosineDecay(100)
+    >>> [round(schedule.lr_at(epoch, 0.01), 6) for epoch in (0, 50, 100, 150)]
+    [0.01, 0.005, 0.0, 0.0]
     """
 
     def __init__(self, t_max: int, min_factor: float = 0.0) -> None:
