@@ -91,6 +91,21 @@ class Dense(Layer):
     params : dict
         ``"W"``: ``(D_in, D_out)`` or ``(R, D_in, D_out)``;
         ``"b"``: ``(1, D_out)`` or ``(R, 1, D_out)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> layer = bp.Dense(2, 3, rng=np.random.default_rng(0))
+    >>> x = np.array([[1.0, 0.0]])
+    >>> bool(np.allclose(layer.forward(x), x @ layer.params["W"] + layer.params["b"]))  # z = x W + b
+    True
+    >>> dx = layer.backward(np.ones((1, 3)))  # dL/dz = 1 for every unit
+    >>> layer.grads["W"]  # x^T dout: the row of the zero input gets no gradient
+    array([[1., 1., 1.],
+           [0., 0., 0.]])
+    >>> bool(np.allclose(dx, layer.params["W"].sum(axis=1)))  # dout W^T
+    True
     """
 
     def __init__(

@@ -161,6 +161,15 @@ class SGD(Optimizer):
         In ``[0, 1)``.
     nesterov : bool, default False
         Nesterov's look-ahead form; needs ``momentum > 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> params, grads = {"w": np.array([1.0, 2.0])}, {"w": np.array([0.5, -1.0])}
+    >>> bp.SGD(0.1).step(params, grads)  # p = p - lr * g
+    >>> params["w"]
+    array([0.95, 2.1 ])
     """
 
     def __init__(self, lr: float, momentum: float = 0.0, *, nesterov: bool = False, **options: float | None) -> None:
@@ -244,6 +253,15 @@ class Adam(Optimizer):
     beta1, beta2 : float, default 0.9, 0.999
         In ``[0, 1)``.
     eps : float, default 1e-8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> params, grads = {"w": np.array([1.0, 2.0])}, {"w": np.array([0.5, -1e-3])}
+    >>> bp.Adam(0.1).step(params, grads)  # the first step is about lr * sign(g), whatever g's size
+    >>> params["w"].round(4)
+    array([0.9, 2.1])
     """
 
     def __init__(

@@ -211,6 +211,22 @@ def fit(
         finite epoch.
     TrainingInterrupted
         On SIGINT/SIGTERM when ``checkpoint`` is set, after saving the state.
+
+    Examples
+    --------
+    The report's XOR experiment, and 100 seeds of it at once on the runs axis:
+
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> net = bp.mlp([2, 8, 1], seed=0)
+    >>> history = bp.fit(net, X, y, optimizer=bp.SGD(0.1), epochs=2000, batch_size=4, progress=False)
+    >>> net.predict(X).tolist()
+    [0, 1, 1, 0]
+    >>> nets = bp.mlp([2, 8, 1], seed=0, runs=100)
+    >>> history = bp.fit(nets, X, y, optimizer=bp.SGD(0.1), epochs=2000, batch_size=4, progress=False)
+    >>> history.loss.shape  # (epochs, runs)
+    (2000, 100)
     """
     X, Y, loss_fn = check_data(net, X, y, loss)
     optimizer = SGD(0.1) if optimizer is None else optimizer
