@@ -30,7 +30,7 @@ print(f"test accuracy of the refitted best pipeline: {search.score(X_test, y_tes
 # Mean cross-validated accuracy of every cell of the grid.
 scores = search.cv_results_["mean_test_score"].reshape(len(alphas), len(widths))  # alpha varies slowest
 fig, ax = plt.subplots(figsize=(5.6, 3.8), layout="constrained")
-image = ax.imshow(scores, cmap="Greens", vmin=0.6, vmax=1)  # light to mid greens: black text reads on all
+image = ax.imshow(scores, cmap="Greens", vmin=0.8, vmax=1.05)  # light to mid greens: black text reads on all
 for i, j in np.ndindex(scores.shape):
     ax.text(j, i, f"{scores[i, j]:.3f}", ha="center", va="center")
 ax.set(xticks=range(len(widths)), xticklabels=widths, yticks=range(len(alphas)), yticklabels=alphas,
