@@ -87,8 +87,8 @@ def state_dir(out: Path) -> Path:
     return out.with_name(f"{out.name}.checkpoint")
 
 
-def resume_source(args: argparse.Namespace) -> tuple[ExperimentConfig, Path, Path]:
-    """The config, checkpoint and run directory that ``--resume RUN_DIR`` continues.
+def resume_source(args: argparse.Namespace) -> tuple[ExperimentConfig, Path, Path, int]:
+    """The config, checkpoint, run directory and epochs done that ``--resume RUN_DIR`` continues.
 
     RUN_DIR may be a run directory (its interrupted state ``RUN_DIR.checkpoint/`` is
     used first, else the final checkpoint of the finished run) or that state directory.
@@ -122,16 +122,16 @@ def resume_source(args: argparse.Namespace) -> tuple[ExperimentConfig, Path, Pat
     if done >= epochs:
         raise ConfigError(f"--epochs {epochs} is not more than the {done} epochs {run_dir} has done; --epochs is the "
                           f"new total: give more than {done}")
-    return config, source / CHECKPOINT, run_dir
+    return config, source / CHECKPOINT, run_dir, done
 
 
 def run(args: argparse.Namespace) -> int:
     status = Status(args.quiet or args.json)
     try:
         if args.resume is not None:
-            config, resume, default_out = resume_source(args)
+            config, resume, default_out, done = resume_source(args)
         else:
-            config, resume = config_from_args(args), None
+            config, resume, done = config_from_args(args), None, 0
             default_out = Path("runs") / config.name
         check_available(config.data.name)
         out = check_out(Path(args.out) if args.out else default_out)
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         shape = f"hidden {'-'.join(map(str, config.model.hidden))}"
     runs = config.training.runs
     epochs = config.training.epochs
-    length = f"resuming from epoch {load_checkpoint(resume).epoch} of {epochs}" if resume else f"{epochs} epochs"
+    length = f"resuming from epoch {done} of {epochs}" if resume else f"{epochs} epochs"
     status(f"training {config.title or config.name}: {shape} {config.model.activation}, {length}, "
            f"seed {config.training.seed}" + (f", {runs} runs" if runs > 1 else ""))
     fresh = not (state / CHECKPOINT).exists()
