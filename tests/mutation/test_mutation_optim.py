@@ -196,7 +196,7 @@ def test_get_optimizer_short_names_and_options():
     assert type(adam) is Adam and (adam.lr, adam.beta1, adam.weight_decay) == (0.3, 0.8, 0.1)
     for name, cls in [("sgd", SGD), ("rmsprop", RMSprop), ("adamw", AdamW)]:
         assert type(get_optimizer(name, 0.1)) is cls
-    with pytest.raises(ValueError, match="adagrad"):
+    with pytest.raises(ValueError, match="unknown optimizer 'adagrad'; known: adam, adamw, momentum, nesterov"):
         get_optimizer("adagrad", 0.1)
 
 

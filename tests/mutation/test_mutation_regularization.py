@@ -268,3 +268,9 @@ def test_batch_norm_without_runs_sums_its_gradients_over_the_runs_of_its_input()
     np.testing.assert_allclose(layer.grads["gamma"], (dout * x_hat).sum(axis=(0, 1))[None, :], rtol=1e-13)
     np.testing.assert_allclose(layer.grads["beta"], dout.sum(axis=(0, 1))[None, :], rtol=1e-13)
     assert layer.grads["gamma"].shape == (1, 2)
+
+
+def test_batch_norm_forward_defaults_to_training():
+    layer = BatchNorm(2)
+    layer.forward(np.array([[1.0, 2.0], [3.0, 6.0]]))  # no train= given
+    np.testing.assert_allclose(layer.buffers["running_mean"], [[0.2, 0.4]])
