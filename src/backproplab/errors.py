@@ -22,6 +22,18 @@ class DivergenceError(BackproplabError, ArithmeticError):
     runs : tuple of int
         The runs (indices along the runs axis) whose loss diverged; ``(0,)``
         for a network without a runs axis.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> net = bp.mlp([2, 8, 1], output="identity", seed=0)  # regression: nothing bounds the output
+    >>> try:
+    ...     bp.fit(net, X, y, optimizer=bp.SGD(1e10), epochs=50, batch_size=4, progress=False)
+    ... except bp.DivergenceError as exc:
+    ...     print(exc.epoch >= 1, exc.runs)
+    True (0,)
     """
 
     def __init__(self, message: str, *, epoch: int, runs: tuple[int, ...]) -> None:

@@ -216,6 +216,15 @@ class RMSprop(Optimizer):
     rho : float, default 0.99
         Decay of the running mean of squares, in ``[0, 1)`` (PyTorch's ``alpha``).
     eps : float, default 1e-8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> params, grads = {"w": np.array([1.0])}, {"w": np.array([2.0])}
+    >>> bp.RMSprop(0.01, rho=0.0).step(params, grads)  # rho 0: v = g**2, the step is lr * sign(g)
+    >>> params["w"].round(6)
+    array([0.99])
     """
 
     def __init__(self, lr: float = 0.001, rho: float = 0.99, eps: float = 1e-8, **options: float | None) -> None:
@@ -301,6 +310,15 @@ class AdamW(Adam):
     lr : float, default 0.001
     weight_decay : float, default 0.01
     beta1, beta2, eps : as in ``Adam``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> params, grads = {"w": np.array([1.0])}, {"w": np.array([0.0])}
+    >>> bp.AdamW(0.1, weight_decay=0.5).step(params, grads)  # no gradient: only the decay p -= lr * wd * p
+    >>> params["w"]
+    array([0.95])
     """
 
     couples_weight_decay = False

@@ -44,14 +44,30 @@ def check_available(name: str) -> None:
 
 
 def iris() -> tuple[np.ndarray, np.ndarray]:
-    """Fisher's Iris: ``X`` ``(150, 4)`` (sepal and petal length and width, cm), ``y`` ``(150,)`` in 0..2."""
+    """Fisher's Iris: ``X`` ``(150, 4)`` (sepal and petal length and width, cm), ``y`` ``(150,)`` in 0..2.
+
+    Examples
+    --------
+    >>> from backproplab.data import iris
+    >>> X, y = iris()  # scikit-learn's bundled copy: pip install 'backproplab[sklearn]'
+    >>> X.shape, [int((y == c).sum()) for c in range(3)]
+    ((150, 4), [50, 50, 50])
+    """
     datasets = _require(*REQUIRES["iris"])
     bunch = datasets.load_iris()
     return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
-    """UCI handwritten digits, 8×8 images: ``X`` ``(1797, 64)`` with values 0..16, ``y`` ``(1797,)`` in 0..9."""
+    """UCI handwritten digits, 8×8 images: ``X`` ``(1797, 64)`` with values 0..16, ``y`` ``(1797,)`` in 0..9.
+
+    Examples
+    --------
+    >>> from backproplab.data import digits
+    >>> X, y = digits()  # scikit-learn's bundled copy: pip install 'backproplab[sklearn]'
+    >>> X.shape, float(X.max()), sorted(set(y.tolist())) == list(range(10))
+    ((1797, 64), 16.0, True)
+    """
     datasets = _require(*REQUIRES["digits"])
     bunch = datasets.load_digits()
     return bunch.data.astype(np.float64), bunch.target.astype(np.int64)
