@@ -83,4 +83,6 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "abort_on_example_error": True,
+    # The computation-times pages load jQuery and DataTables from CDNs: not written, so no page fetches anything.
+    "write_computation_times": False,
 }

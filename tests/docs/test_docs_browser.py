@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -70,6 +71,21 @@ def site():
     finally:
         server.shutdown()
         server.server_close()
+
+
+_REMOTE = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//", re.I)
+
+
+def test_no_built_page_loads_anything_from_elsewhere():
+    """Every page, not only the three opened below: no script, style sheet or image comes from another host."""
+    if not (HTML / "index.html").is_file():
+        _missing()  # skips (or fails under BACKPROPLAB_DOCS_BUILT=1)
+    pages = sorted(HTML.rglob("*.html"))
+    assert len(pages) > 20
+    remote = {str(p.relative_to(HTML)): _REMOTE.findall(p.read_text(encoding="utf-8")) for p in pages}
+    assert {page: tags for page, tags in remote.items() if tags} == {}
+    styles = [p for p in HTML.rglob("*.css") if re.search(r"url\((['\"]?)(https?:)?//", p.read_text(encoding="utf-8"))]
+    assert styles == []
 
 
 @pytest.mark.parametrize("path", PAGES)
