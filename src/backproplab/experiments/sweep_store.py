@@ -17,7 +17,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 
 from ..errors import BackproplabError, ModelFileError
 from ..io import read_archive, write_archive, write_text
+from ..rundir import RunDirError, check_writable
 from .sweep_spec import SweepSpec
 
 CELL_FORMAT, CELL_VERSION = "backproplab-sweep-cell", 1
@@ -57,7 +57,10 @@ class SweepStore:
             if not overwrite and not self.same_spec(spec):
                 raise SweepDirError(f"--out {path} holds a different sweep ({path / SPEC}); rerun with its spec to "
                                     "resume it, give --overwrite to replace it, or choose another --out")
-        _check_writable(path)
+        try:
+            check_writable(path)
+        except RunDirError as exc:
+            raise SweepDirError(f"--out {path}: {exc}") from None
 
     def same_spec(self, spec: SweepSpec) -> bool:
         """Whether ``sweep.toml`` here describes ``spec`` (compared as data, not as text)."""
@@ -127,18 +130,3 @@ def csv_value(value: Any) -> str:
 
 def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value
-
-
-def _check_writable(path: Path) -> None:
-    """Raise ``SweepDirError`` unless a directory can be made at ``path`` (probed with a temporary one, removed)."""
-    parent = path
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise SweepDirError(f"--out {path}: {parent} is not a directory; choose another output path")
-    try:
-        probe = tempfile.mkdtemp(prefix=".backproplab-probe-", dir=parent)
-        os.rmdir(probe)
-    except OSError as exc:
-        raise SweepDirError(f"--out {path}: cannot write in {parent} ({exc.strerror}); choose another output path") \
-            from None
