@@ -67,6 +67,11 @@ def main() -> None:
     speedup = med["in-process"][1] / med["workers=2"][1]
     with_start = med["in-process"][1] / (med["workers=2"][0] + med["workers=2"][1])
     print(f"speed-up of --workers 2 over in-process: {speedup:.2f}x on the cells, {with_start:.2f}x with start-up")
+    # How much of the wall time each worker spent inside fit: what the engine wastes (waiting for the scheduler,
+    # moving data, idling at the end), independent of how much of a core a busy machine leaves each process.
+    busy = med["workers=2"][2] / (2 * med["workers=2"][1])
+    print(f"workers busy training {100 * busy:.0f} % of the wall time (2 workers); in-process "
+          f"{100 * med['in-process'][2] / med['in-process'][1]:.0f} %")
     # The Dask path's own cost: one worker does what the in-process loop does, plus scheduling and transfer.
     cell = med["in-process"][1] / cells
     overhead = (med["workers=1"][1] - med["in-process"][1]) / cells
