@@ -110,3 +110,21 @@ def test_python_sweep_returns_the_table_and_writes_nothing_without_out(tmp_path,
     for row in table:
         assert row["final_loss_p5"] <= row["final_loss_median"] <= row["final_loss_p95"]
         assert 0 <= row["val_accuracy_p5"] <= row["val_accuracy_median"] <= row["val_accuracy_p95"] <= 1
+
+
+def test_progress_bar_counts_cells_and_status_says_what_is_reused(tmp_path, capsys) -> None:
+    lines: list[str] = []
+    bp.sweep(XOR, {"training.lr": [0.5, 1.0]}, seeds=3, out=tmp_path / "s", progress=True, status=lines.append)
+    err = capsys.readouterr().err
+    assert "sweep:" in err and "0/2 [" in err and "cell/s" in err  # the bar, over cells
+    table = bp.sweep(XOR, {"training.lr": [0.5, 1.0, 2.0]}, seeds=3, out=tmp_path / "s", overwrite=True,
+                     status=lines.append)
+    assert lines[-1].endswith(f"1 to compute, 2 already in {tmp_path / 's' / 'cells'}")
+    assert len(table.computed) == 1 and table.computed[0] == table.cell_keys[2]
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="needs pandas"):
+            table.to_pandas()
+    else:
+        assert list(table.to_pandas().columns) == table.columns
