@@ -6,7 +6,8 @@ Prints, for each engine, the median wall time of the cells (cluster start-up
 timed apart), the speed-up of ``--workers 2`` over in-process, and the per-cell
 overhead of the Dask path: (wall time with one worker - wall time in-process) /
 cells, plus the time to write a cell file, both against a cell's in-process
-time. Also the bytes a task and its result take on the wire (pickled), which the
+time; and, less exposed to the machine's load, the same path measured directly
+with tasks that only return a cell's arrays. Also the bytes a task and its result take on the wire (pickled), which the
 cluster plan in ``benchmarks/README.md`` scales up. Numbers are from this
 machine, in this run; ``uptime`` is printed before and after, because other jobs
 share the cores.
@@ -23,11 +24,16 @@ import tempfile
 import time
 
 from backproplab.config import load_config
+from backproplab.experiments.sweep_engines import DaskEngine
 from backproplab.experiments.sweep_run import Task, prepare, run_task
 from backproplab.experiments.sweep_spec import cell_key
 from backproplab.experiments.sweep_store import SweepStore
 
 GRID = {"model.hidden": [[2], [4], [8], [16]], "training.lr": [0.1, 0.3, 1.0, 3.0]}
+
+
+def _echo(arrays: dict) -> dict:
+    return arrays
 
 
 def uptime() -> str:
@@ -93,6 +99,20 @@ def main() -> None:
     print(f"per-cell overhead of the Dask path (1 worker): {overhead * 1e3:.1f} ms scheduling + transfer, "
           f"{write * 1e3:.1f} ms writing the cell file; a cell takes {cell:.2f} s in-process -> "
           f"{100 * (overhead + write) / cell:.2f} % of a cell")
+    # The same path measured directly: tasks that only hand back a cell's arrays, through the Dask engine.
+    engine = DaskEngine(workers=1)
+    try:
+        trips = []
+        for _ in range(3):
+            t = time.perf_counter()
+            for _ in engine.map(_echo, [arrays] * cells):
+                pass
+            trips.append((time.perf_counter() - t) / cells)
+    finally:
+        engine.close()
+    trip = statistics.median(trips)
+    print(f"measured directly: {trip * 1e3:.1f} ms per task that returns a cell's arrays (median of 3 x {cells}) "
+          f"+ {write * 1e3:.1f} ms writing -> {100 * (trip + write) / cell:.2f} % of a cell")
     print(f"bytes per task: {len(pickle.dumps(task))} sent, {len(pickle.dumps(arrays))} returned "
           f"({args.seeds} seeds)")
     print(f"uptime after: {uptime()}")
