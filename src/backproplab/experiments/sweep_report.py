@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..io import atomic_write, write_text
 from ..report import Table
-from .sweep_run import SweepTable
 from .sweep_spec import SweepSpec
 from .sweep_store import SweepStore, csv_value
+from .sweep_table import SweepTable
 
 
 def write_outputs(store: SweepStore, spec: SweepSpec, table: SweepTable) -> list[Path]:
