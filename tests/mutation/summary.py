@@ -14,6 +14,7 @@ to the code that no test noticed.
 from __future__ import annotations
 
 import io
+import re
 import sys
 import tokenize
 from collections import Counter
@@ -29,8 +30,12 @@ def _shape(code: str) -> list[tuple[int, str]]:
                 continue
             out.append((tok.type, "S" if tok.type == tokenize.STRING else tok.string))
     except (tokenize.TokenError, IndentationError, SyntaxError):
-        return [(-1, code)]  # a partial statement: compare it as text
+        # A partial statement (one line of a call spanning several): blank its literals by pattern.
+        return [(-1, _LITERAL.sub("S", code))]
     return out
+
+
+_LITERAL = re.compile(r"""[rbfuRBFU]*("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""")
 
 
 def string_only(diff: str) -> bool:
