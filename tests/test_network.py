@@ -134,3 +134,55 @@ def test_network_can_be_composed_from_layers():
 def test_repr_shows_the_architecture():
     text = repr(bp.mlp([2, 8, 1], runs=3))
     assert "Dense(fan_in=2, fan_out=8" in text and "Sigmoid()" in text and "runs=3" in text
+
+
+# --- the state dict: the one door to a network's state -------------------------------------
+
+
+def test_state_dict_names_parameters_then_buffers_and_holds_the_networks_own_arrays():
+    net = bp.mlp([3, 4, 2], output="softmax", batch_norm=True, runs=2)
+    state = net.state_dict()
+    assert list(state) == ["0.W", "0.b", "1.gamma", "1.beta", "3.W", "3.b", "1.running_mean", "1.running_var"]
+    assert all(state[name] is p for name, p in net.params.items())
+    assert all(state[name] is b for name, b in net.buffers.items())
+    snapshot = net.state_dict(copy=True)
+    assert all(snapshot[name] is not a and np.array_equal(snapshot[name], a) for name, a in state.items())
+
+
+def test_load_state_dict_writes_into_the_same_arrays_and_round_trips():
+    net, other = bp.mlp([2, 5, 1], batch_norm=True, seed=1), bp.mlp([2, 5, 1], batch_norm=True, seed=2)
+    other.buffers["1.running_var"][...] = 3.0
+    before = net.state_dict()
+    net.load_state_dict(other.state_dict())
+    after = net.state_dict()
+    assert all(after[name] is before[name] for name in before)  # identity kept
+    for name, value in other.state_dict().items():
+        assert np.array_equal(after[name], value) and after[name] is not value
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda s: s.pop("1.running_mean"), r"missing \['1.running_mean'\]"),
+        (lambda s: s.update(extra=np.zeros(1)), r"unexpected \['extra'\]"),
+        (lambda s: s.update({"3.W": np.zeros((4, 1))}), r"state '3.W' has shape \(4, 1\), expected \(5, 1\)"),
+    ],
+)
+def test_load_state_dict_refuses_other_names_or_shapes_before_writing_anything(change, match):
+    net = bp.mlp([2, 5, 1], batch_norm=True, seed=1)
+    state = {name: a + 1.0 for name, a in net.state_dict().items()}
+    change(state)
+    before = net.state_dict(copy=True)
+    with pytest.raises(ValueError, match=match):
+        net.load_state_dict(state)
+    assert all(np.array_equal(a, before[name]) for name, a in net.state_dict().items())
+
+
+@pytest.mark.parametrize("runs", [None, 3])
+def test_from_config_rebuilds_the_architecture_and_a_state_dict_makes_it_the_same_network(runs):
+    net = bp.mlp([3, 6, 4, 2], activation="leaky_relu", output="softmax", batch_norm=True, dropout=0.1, runs=runs)
+    copy = bp.Network.from_config(net.to_config())
+    assert copy.to_config() == net.to_config() and repr(copy) == repr(net)
+    copy.load_state_dict(net.state_dict())
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    assert np.array_equal(copy.predict_proba(X), net.predict_proba(X))

@@ -229,7 +229,8 @@ def test_single_run_copy_is_independent():
 
 
 def test_normalisation_and_dropout_layers_are_not_mistaken_for_activations():
-    from backproplab.layers import BatchNorm, Dense, Dropout, LeakyReLU
+    from backproplab.layers import Dense, LeakyReLU
+    from backproplab.regularization import BatchNorm, Dropout
 
     X, y = data.moons(n_samples=40)
     rng = np.random.default_rng(0)

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backproplab as bp
-from backproplab.layers import LAYERS, BatchNorm, Dense, Dropout, Tanh
-from backproplab.network import Network, loss_and_gradients
+from backproplab.layers import Dense, Tanh
+from backproplab.network import LAYERS, Network, loss_and_gradients
+from backproplab.regularization import BatchNorm, Dropout
 
 from oracle import ACTIVATIONS, LOSSES
 

@@ -8,19 +8,20 @@ The one-line tour::
     print(bp.gradcheck(net, X, y))                         # backprop vs. finite differences
 """
 
+from ._version import __version__
+from .callbacks import Callback, FitState, History
 from .checkpoint import load_checkpoint
 from .early_stopping import EarlyStopping, evaluate
 from .errors import BackproplabError, DivergenceError, ModelFileError, TrainingInterrupted
 from .gradcheck import GradcheckResult, gradcheck
 from .io import load_model as load
-from .layers import BatchNorm, Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from .layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import Network, loss_and_gradients, mlp
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
+from .regularization import BatchNorm, Dropout
 from .schedules import CosineDecay, ExponentialDecay, StepDecay
-from .training import Callback, FitState, History, fit
-
-__version__ = "0.1.0"
+from .training import fit
 
 
 def __getattr__(name: str) -> object:

@@ -21,21 +21,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from ._archive import read_archive, write_archive
+from .callbacks import Callback, History
 from .errors import ModelFileError
-from .io import network_from, read_archive, write_archive
+from .io import network_from
 from .network import Network
 from .optim import Optimizer
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from .training import Callback, History
 
 FORMAT = "backproplab-checkpoint"
 FORMAT_VERSION = 1
@@ -86,15 +84,18 @@ class Checkpoint:
     callbacks: dict[int, tuple[str, dict[str, np.ndarray]]] = field(default_factory=dict)  # index -> (type, state)
 
     @property
+    def state(self) -> dict[str, np.ndarray]:
+        """The network's state dict (``Network.state_dict()``): the file's parameters and buffers together."""
+        return {**self.params, **self.buffers}
+
+    @property
     def net(self) -> Network:
-        """A new network with the checkpoint's architecture and parameters."""
-        return network_from(self.architecture, {**self.params, **self.buffers}, self.path)
+        """A new network with the checkpoint's architecture and state."""
+        return network_from(self.architecture, self.state, self.path)
 
     @property
     def history(self) -> History:
         """The history up to the checkpoint, as a new ``History``."""
-        from .training import History
-
         history = History(self.architecture.get("runs"))
         for name, rows in self.metrics.items():
             for row in rows:
@@ -133,13 +134,12 @@ def save_checkpoint(
     callbacks : sequence of Callback
         Their ``state_dict()`` is saved, by position in the sequence.
     """
-    arrays: dict[str, np.ndarray] = {f"param/{name}": p for name, p in net.params.items()}
+    buffers = net.buffers  # the file keeps the state dict's two kinds apart: "param/0.W", "buffer/1.running_mean"
+    arrays = {f"{'buffer' if name in buffers else 'param'}/{name}": a for name, a in net.state_dict().items()}
     for name, slots in optimizer.state.items():
         for key, value in slots.items():
             arrays[f"optim/{name}/{key}"] = np.asarray(value)
     arrays.update({f"history/{name}": history[name] for name in history.keys()})  # noqa: SIM118 - not a dict
-    for name, value in net.buffers.items():
-        arrays[f"buffer/{name}"] = value
     saved_callbacks = {}
     for i, cb in enumerate(callbacks):
         if state := cb.state_dict():
@@ -262,23 +262,21 @@ def restore(ckpt: Checkpoint, net: Network, optimizer: Optimizer, rng: np.random
         for key, value in slots.items():
             if name not in params or value.shape != params[name].shape:
                 raise ModelFileError(f"{ckpt.path}: optimizer state {name}/{key} does not match the parameters")
-    generators, buffers = _layer_generators(net), net.buffers
-    if set(generators) != set(ckpt.layer_rngs) or set(buffers) != set(ckpt.buffers):
-        raise ModelFileError(f"{ckpt.path}: the layers' generators or buffers do not match the network")
+    generators = _layer_generators(net)
+    if set(generators) != set(ckpt.layer_rngs):
+        raise ModelFileError(f"{ckpt.path}: the layers' generators do not match the network")
     states = [(rng, ckpt.rng_state)] + [(generators[name], state) for name, state in ckpt.layer_rngs.items()]
     for g, state in states:  # try each state on a scratch generator first: nothing changes unless all fit
         try:
             type(g.bit_generator)().state = state
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise ModelFileError(f"{ckpt.path}: unusable generator state ({type(exc).__name__}: {exc})") from exc
-    for name, value in ckpt.buffers.items():
-        if value.shape != buffers[name].shape:
-            raise ModelFileError(f"{ckpt.path}: buffer {name} has shape {value.shape}, expected {buffers[name].shape}")
+    try:
+        net.load_state_dict(ckpt.state)  # checks every name and shape before it writes anything
+    except ValueError as exc:
+        raise ModelFileError(f"{ckpt.path}: {exc}") from exc
     for g, state in states:
         g.bit_generator.state = state
-    for name, value in ckpt.buffers.items():
-        buffers[name][...] = value
-    net.set_params(ckpt.params)
     optimizer.state = {name: {k: v.copy() for k, v in slots.items()} for name, slots in ckpt.optimizer_state.items()}
     optimizer.t = ckpt.optimizer["t"]
 
@@ -348,7 +346,7 @@ def resume(path: Path, net: Network, settings: dict[str, Any], epochs: int) -> C
 
 
 def _check_position(ckpt: Checkpoint, net: Network, n: int) -> None:
-    pos, params, buffers = ckpt.position, net.params, net.buffers
+    pos, state = ckpt.position, net.state_dict()
     assert pos is not None
     per_run = () if net.runs is None else (net.runs,)
     ok = (
@@ -356,8 +354,8 @@ def _check_position(ckpt: Checkpoint, net: Network, n: int) -> None:
         and (pos.order is None or np.array_equal(np.sort(pos.order), np.arange(n)))
         and np.shape(pos.loss_sum) == per_run
         and (pos.correct is None or np.shape(pos.correct) == per_run)
-        and set(pos.last_good) == set(params) | set(buffers)
-        and all(pos.last_good[k].shape == p.shape for k, p in {**params, **buffers}.items())
+        and pos.last_good.keys() == state.keys()
+        and all(pos.last_good[k].shape == a.shape for k, a in state.items())
     )
     if not ok:
         raise ModelFileError(f"{ckpt.path}: the saved position inside epoch {ckpt.epoch + 1} does not fit this run")

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from ._checks import check_choice, check_positive_float, check_positive_int
+from .callbacks import Callback, FitState
 from .losses import Loss
 from .network import Network, check_data
-from .training import Callback, FitState
 
 #: Rows evaluated per forward pass, bounding memory on large validation sets.
 EVAL_CHUNK = 4096
@@ -125,11 +125,7 @@ class EarlyStopping(Callback):
         self._best_epoch = np.zeros(shape, dtype=np.int64)
         self._wait = np.zeros(shape, dtype=np.int64)
         self._stopped = np.zeros(shape, dtype=np.int64)
-        self._snapshot = self._take(state.net) if self.restore_best else None
-
-    @staticmethod
-    def _take(net: Network) -> dict[str, np.ndarray]:
-        return {name: a.copy() for name, a in {**net.params, **net.buffers}.items()}
+        self._snapshot = state.net.state_dict(copy=True) if self.restore_best else None
 
     def on_epoch_end(self, state: FitState) -> None:
         if self.monitor not in state.history:
@@ -146,7 +142,7 @@ class EarlyStopping(Callback):
         newly = (self._wait >= self.patience) & (self._stopped == 0)
         self._stopped = np.where(newly, state.epoch, self._stopped)
         if self._snapshot is not None and improved.any():
-            current = {**state.net.params, **state.net.buffers}
+            current = state.net.state_dict()
             for name, saved in self._snapshot.items():
                 if state.net.runs is None:
                     saved[...] = current[name]
@@ -177,12 +173,12 @@ class EarlyStopping(Callback):
         if self._snapshot is None or not (self._best_epoch > 0).any():
             return
         keep = self._best_epoch > 0  # runs that never saw a finite value keep their final parameters
-        current = {**state.net.params, **state.net.buffers}
+        if state.net.runs is None:
+            state.net.load_state_dict(self._snapshot)
+            return
+        current = state.net.state_dict()
         for name, saved in self._snapshot.items():
-            if state.net.runs is None:
-                current[name][...] = saved
-            else:
-                current[name][keep] = saved[keep]
+            current[name][keep] = saved[keep]
 
     @property
     def best(self) -> np.ndarray | float:

@@ -63,6 +63,23 @@ class Layer:
         """Return the constructor arguments that rebuild this layer's shape (not its values)."""
         return {"type": type(self).__name__}
 
+    @classmethod
+    def from_config(cls, config: dict, *, runs: int | None = None, dtype: str | np.dtype = "float64") -> Layer:
+        """Build a layer from ``to_config()``'s dict; ``runs`` and ``dtype`` are those of its network.
+
+        Parameters get fresh values (load a state dict to set them).
+        """
+        return cls(**_arguments(config))
+
+    @classmethod
+    def state_shapes(cls, config: dict, *, runs: int | None = None) -> dict[str, tuple[int, ...]]:
+        """Shapes of the ``params`` and ``buffers`` that ``from_config(config, runs=runs)`` would allocate.
+
+        Model files check their arrays against these before building anything, so
+        a crafted header cannot make the reader allocate more than the file holds.
+        """
+        return {}
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.to_config().items() if k != "type")
         return f"{type(self).__name__}({args})"
@@ -192,6 +209,15 @@ class Dense(Layer):
     def to_config(self) -> dict:
         return {"type": "Dense", "fan_in": self.fan_in, "fan_out": self.fan_out, "init": self.init}
 
+    @classmethod
+    def from_config(cls, config: dict, *, runs: int | None = None, dtype: str | np.dtype = "float64") -> Dense:
+        return cls(**_arguments(config), runs=runs, dtype=dtype)
+
+    @classmethod
+    def state_shapes(cls, config: dict, *, runs: int | None = None) -> dict[str, tuple[int, ...]]:
+        lead = () if runs is None else (runs,)
+        return {"W": (*lead, config["fan_in"], config["fan_out"]), "b": (*lead, 1, config["fan_out"])}
+
 
 class Sigmoid(Layer):
     """``a = 1 / (1 + exp(-z))``; ``da/dz = a * (1 - a)``."""
@@ -283,14 +309,11 @@ ACTIVATIONS: dict[str, type[Layer]] = {
 }
 
 
-# Dropout and BatchNorm live in their own module (one idea each) but register here with the rest;
-# the import sits below Layer because they subclass it.
-from .regularization import BatchNorm, Dropout  # noqa: E402
-
-#: Every layer class by its ``to_config()["type"]``, for rebuilding saved networks.
-LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, *ACTIVATIONS.values(), Dropout, BatchNorm)}
-
-
 def activation(name: str) -> Layer:
     """Build the activation layer registered under ``name``."""
     return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
+
+
+def _arguments(config: dict) -> dict:
+    """A layer's ``to_config()`` without its ``"type"``: the constructor's keyword arguments."""
+    return {key: value for key, value in config.items() if key != "type"}

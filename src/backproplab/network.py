@@ -14,9 +14,17 @@ from typing import Any
 import numpy as np
 
 from . import layers as _layers
+from ._archive import write_archive
 from ._checks import as_float_array, check_bool, check_choice, check_dtype, check_positive_float, check_positive_int
-from .layers import Dense, Layer
+from .layers import ACTIVATIONS, Dense, Layer
 from .losses import OUTPUTS, Loss, get_loss
+from .regularization import BatchNorm, Dropout
+
+#: Every layer class by its ``to_config()["type"]``: ``Network.from_config`` looks them up here.
+LAYERS: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Dense, *ACTIVATIONS.values(), Dropout, BatchNorm)}
+
+#: Model files (``save``; read by ``backproplab.io.load_model``): the state dict, the architecture in the header.
+MODEL_FORMAT, MODEL_FORMAT_VERSION = "backproplab-model", 1
 
 
 class Network:
@@ -153,6 +161,34 @@ class Network:
         """
         return {name: layer.grads[key] for name, layer, key in self._slots}
 
+    def state_dict(self, *, copy: bool = False) -> dict[str, np.ndarray]:
+        """Everything that makes this network what it is, by name: ``params`` then ``buffers``.
+
+        The one door through which checkpoints, early stopping, model files, the
+        recorder and the divergence rollback read a network's state. The arrays
+        are the layers' own unless ``copy`` is set (then they are a snapshot).
+        """
+        state = {name: layer.params[key] for name, layer, key in self._slots}
+        state.update((name, layer.buffers[key]) for name, layer, key in self._buffer_slots)
+        return {name: a.copy() for name, a in state.items()} if copy else state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy ``state`` (names and shapes as ``state_dict()``) into the network's own arrays.
+
+        Every name must be present and every shape match, else ``ValueError``
+        before anything is written. The arrays keep their identity: values are
+        copied into them (cast to the network's dtype).
+        """
+        own = self.state_dict()
+        if state.keys() != own.keys():
+            missing, extra = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
+            raise ValueError(f"state names differ: missing {missing}, unexpected {extra}")
+        for name, value in state.items():
+            if np.shape(value) != own[name].shape:
+                raise ValueError(f"state {name!r} has shape {np.shape(value)}, expected {own[name].shape}")
+        for name, value in state.items():
+            own[name][...] = value
+
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy values into the parameters (same names and shapes required)."""
         own = self.params
@@ -221,10 +257,17 @@ class Network:
 
     # --- files ------------------------------------------------------------------------
     def save(self, path: str | Any) -> Any:
-        """Write architecture and parameters to ``path`` atomically; see ``backproplab.io``."""
-        from .io import save_model  # files live a floor above the core; only this door opens onto them
+        """Write the model file: architecture and ``state_dict()``, atomically; ``backproplab.load`` reads it.
 
-        return save_model(self, path)
+        Returns the path written (``.npz`` is *not* appended: the name is yours).
+        """
+        state = self.state_dict()
+        header = {
+            "architecture": self.to_config(),
+            "params": {name: list(p.shape) for name, p in self.params.items()},
+            "buffers": {name: list(b.shape) for name, b in self.buffers.items()},
+        }
+        return write_archive(path, MODEL_FORMAT, MODEL_FORMAT_VERSION, header, state)
 
     # --- description ------------------------------------------------------------------
     def to_config(self) -> dict:
@@ -235,6 +278,13 @@ class Network:
             "dtype": self.dtype.name,
             "layers": [layer.to_config() for layer in self.layers],
         }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Network:
+        """A network of the architecture ``to_config()`` described, with fresh parameters."""
+        runs, dtype = config["runs"], config["dtype"]
+        layers = [LAYERS[layer["type"]].from_config(layer, runs=runs, dtype=dtype) for layer in config["layers"]]
+        return cls(layers, output=config["output"])
 
     def __repr__(self) -> str:
         runs = f", runs={self.runs}" if self.runs else ""
@@ -315,7 +365,7 @@ def mlp(
                         "so that a run can be repeated (seed=0 is the default)")
     if not isinstance(seed, (int, np.integer)) and runs is None:
         runs = len(_seeds(seed, None))
-    check_choice("activation", activation, _layers.ACTIVATIONS)
+    check_choice("activation", activation, ACTIVATIONS)
     check_choice("output", output, OUTPUTS)
     batch_norm = check_bool("batch_norm", batch_norm)
     if check_positive_float("dropout", dropout, allow_zero=True) >= 1:
@@ -328,10 +378,10 @@ def mlp(
         layers.append(Dense(fan_in, fan_out, init=init, rng=rng, dtype=dt))
         if i < len(sizes) - 2:
             if batch_norm:
-                layers.append(_layers.BatchNorm(fan_out, runs=runs, dtype=dt))
+                layers.append(BatchNorm(fan_out, runs=runs, dtype=dt))
             layers.append(_layers.activation(activation))
             if dropout:
-                layers.append(_layers.Dropout(dropout, seed=seeds, stream=i))
+                layers.append(Dropout(dropout, seed=seeds, stream=i))
     return Network(layers, output=output)
 
 

@@ -37,13 +37,14 @@ from typing import Any
 
 import numpy as np
 
+from ._archive import read_archive, write_archive
 from ._checks import check_positive_int
+from .callbacks import Callback, FitState
 from .errors import ModelFileError
 from .layers import ACTIVATIONS, Dense
 from .losses import OUTPUTS, Loss
 from .network import Network, check_data
 from .regularization import BatchNorm
-from .training import Callback, FitState
 
 FORMAT = "backproplab-recording"
 FORMAT_VERSION = 1
@@ -56,12 +57,9 @@ HEALTH_OK, HEALTH_VANISHING, HEALTH_EXPLODING = 0, 1, 2
 
 def single_run_copy(net: Network, run: int | None = None) -> Network:
     """A network of ``net``'s architecture without a runs axis, holding run ``run``'s parameters."""
-    from .io import network_from
-
-    arch = {**net.to_config(), "runs": None}
-    arrays = run_params(net, run)
-    arrays.update({name: (b[run] if net.runs else b).copy() for name, b in net.buffers.items()})
-    return network_from(arch, arrays, Path("<network in memory>"))
+    copy = Network.from_config({**net.to_config(), "runs": None})
+    copy.load_state_dict({name: a[run] if net.runs else a for name, a in net.state_dict().items()})
+    return copy
 
 
 def run_params(net: Network, run: int | None) -> dict[str, np.ndarray]:
@@ -250,8 +248,6 @@ class Recording:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the recording as an ``.npz`` with a JSON header, atomically."""
-        from .io import write_archive
-
         return write_archive(path, FORMAT, FORMAT_VERSION, {"meta": self.meta}, {"epochs": self.epochs, **self.arrays})
 
     @classmethod
@@ -265,8 +261,6 @@ class Recording:
         ModelFileError
             If it is not a backproplab recording of this format version.
         """
-        from .io import read_archive
-
         header, arrays = read_archive(Path(path), FORMAT, FORMAT_VERSION, "recording")
         epochs = arrays.pop("epochs", None)
         if epochs is None or not isinstance(header.get("meta"), dict):

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._checks import check_dtype, check_positive_float, check_positive_int
-from .layers import Layer
+from .layers import Layer, _arguments
 
 
 class Dropout(Layer):
@@ -221,6 +221,15 @@ class BatchNorm(Layer):
 
     def to_config(self) -> dict:
         return {"type": "BatchNorm", "num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
+
+    @classmethod
+    def from_config(cls, config: dict, *, runs: int | None = None, dtype: str | np.dtype = "float64") -> BatchNorm:
+        return cls(**_arguments(config), runs=runs, dtype=dtype)
+
+    @classmethod
+    def state_shapes(cls, config: dict, *, runs: int | None = None) -> dict[str, tuple[int, ...]]:
+        shape = (*(() if runs is None else (runs,)), 1, config["num_features"])
+        return dict.fromkeys(("gamma", "beta", "running_mean", "running_var"), shape)
 
 
 def _sum_to(g: np.ndarray, ndim: int) -> np.ndarray:

@@ -35,6 +35,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ._version import __version__
 from .config import ExperimentConfig, to_toml
 from .errors import BackproplabError
 from .io import atomic_write, save_model, umask, write_text
@@ -132,8 +133,6 @@ class RunDir:
             raise
 
     def _write_marker(self, stage: Path) -> None:
-        from . import __version__
-
         record = {"format": "backproplab-run", "package_version": __version__, "command": self.command,
                   "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": sorted(self.files)}
         write_text(stage / MARKER, json.dumps(record, indent=2) + "\n")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from ._checks import check_positive_float, check_positive_int
-from .training import Callback, FitState
+from .callbacks import Callback, FitState
 
 
 class Schedule(Callback):

@@ -16,7 +16,6 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,111 +23,14 @@ import numpy as np
 from . import checkpoint as _checkpoint
 from . import interrupt as _interrupt
 from ._checks import check_bool, check_positive_int
+from .callbacks import Callback, FitState, History
+from .early_stopping import attach
 from .errors import DivergenceError, TrainingInterrupted
 from .losses import Loss
 from .network import Network, check_data
 from .optim import SGD, Optimizer
 
-
-class History:
-    """Per-epoch metrics of a ``fit`` call.
-
-    ``history["loss"]`` is ``(epochs,)`` for one network and ``(epochs, R)``
-    with a runs axis; so is ``history["accuracy"]`` for classifiers. Metrics
-    are the means over the epoch's mini-batches, each measured before its
-    update (as Keras reports them).
-    """
-
-    def __init__(self, runs: int | None = None) -> None:
-        self.runs = runs
-        self._metrics: dict[str, list[np.ndarray | float]] = {}
-        #: Runs (of a runs axis) whose loss became NaN or infinite: run -> 1-based epoch.
-        #: Their parameters are frozen at the start of that epoch; their metrics are NaN from it on.
-        self.diverged: dict[int, int] = {}
-
-    def append(self, **values: np.ndarray | float) -> None:
-        """Record one epoch's value of each named metric."""
-        for name, value in values.items():
-            self._metrics.setdefault(name, []).append(value)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self._metrics:
-            raise KeyError(f"no metric {name!r}; recorded: {', '.join(self._metrics) or 'none'}")
-        return np.asarray(self._metrics[name], dtype=np.float64)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._metrics
-
-    def get(self, name: str, default: np.ndarray | None = None) -> np.ndarray | None:
-        """``history[name]`` if that metric was recorded, else ``default``."""
-        return self[name] if name in self._metrics else default
-
-    def keys(self) -> list[str]:
-        """Names of the recorded metrics."""
-        return list(self._metrics)
-
-    @property
-    def loss(self) -> np.ndarray:
-        """Training loss per epoch: ``(epochs,)`` or ``(epochs, R)``."""
-        return self["loss"]
-
-    @property
-    def accuracy(self) -> np.ndarray | None:
-        """Training accuracy per epoch, or ``None`` for regression."""
-        return self.get("accuracy")
-
-    @property
-    def epochs(self) -> int:
-        """Number of completed epochs."""
-        return len(self._metrics.get("loss", ()))
-
-    @property
-    def n_diverged(self) -> int:
-        """How many runs diverged and were frozen (0 without a runs axis)."""
-        return len(self.diverged)
-
-    def __repr__(self) -> str:
-        runs = f", runs={self.runs}, diverged={self.n_diverged}" if self.runs else ""
-        return f"History(epochs={self.epochs}, metrics={self.keys()}{runs})"
-
-
-@dataclass
-class FitState:
-    """What callbacks see: the objects being trained and where training stands."""
-
-    net: Network
-    optimizer: Optimizer
-    loss: Loss
-    history: History
-    epochs: int
-    epoch: int = 0  # 1-based number of the last completed epoch
-    stop: bool = False  # a callback sets this to end training after the current epoch
-    info: dict[str, Any] = field(default_factory=dict)
-
-
-class Callback:
-    """Hooks into ``fit``. Override any of the three methods.
-
-    A callback that keeps state across epochs (early stopping's patience) also
-    implements ``state_dict``/``load_state_dict``, so that checkpoints carry it
-    and a resumed run continues exactly.
-    """
-
-    def on_fit_begin(self, state: FitState) -> None:
-        """Called once, after validation and before the first epoch."""
-
-    def on_epoch_end(self, state: FitState) -> None:
-        """Called after every epoch; ``state.net.grads`` holds the last batch's gradients."""
-
-    def on_fit_end(self, state: FitState) -> None:
-        """Called once after the last epoch (also after an early stop)."""
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Arrays this callback needs to continue a resumed run exactly (empty: it keeps none)."""
-        return {}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Take back what ``state_dict`` returned; ``fit`` calls it after ``on_fit_begin`` when resuming."""
+__all__ = ["Callback", "FitState", "History", "fit"]
 
 
 def fit(
@@ -241,8 +143,6 @@ def fit(
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
     if validation is not None or early_stopping is not None:
-        from .early_stopping import attach  # it builds on this module's Callback
-
         callbacks = attach(net, loss_fn, validation, early_stopping, callbacks)
     checkpoint, resume = _checkpoint.check_paths(checkpoint, resume)
     if checkpoint_every is not None:
@@ -334,8 +234,7 @@ def fit(
                     raise _interrupted(signals, checkpoint, epoch, done, n)
             epoch_loss = total_loss / n
             if net.runs is None and not math.isfinite(epoch_loss):  # a scalar: math is 5x cheaper than np
-                for name, value in _state(net).items():
-                    value[...] = last_good[name]
+                net.load_state_dict(last_good)
                 raise _divergence(epoch_loss, epoch)
             metrics = {"loss": epoch_loss}
             if loss_fn.classifier:
@@ -383,7 +282,7 @@ class _FrozenRuns:
 
     def _per_run(self) -> dict[str, np.ndarray]:
         """Parameters and buffers (batch norm's running statistics) that carry the runs axis."""
-        return {name: a for name, a in _state(self.net).items() if a.ndim == 3 and a.shape[0] == self.net.runs}
+        return {name: a for name, a in self.net.state_dict().items() if a.ndim == 3 and a.shape[0] == self.net.runs}
 
     def __bool__(self) -> bool:
         return bool(self.runs.size)
@@ -428,11 +327,6 @@ def _all_finite(loss: np.ndarray | float) -> bool:
     return math.isfinite(np.add.reduce(loss) if isinstance(loss, np.ndarray) else loss)
 
 
-def _state(net: Network) -> dict[str, np.ndarray]:
-    """The network's own parameter and buffer arrays, by name (buffers: batch norm's running statistics)."""
-    return {**net.params, **net.buffers}
-
-
 def _snapshot(net: Network, into: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """A copy of the parameters and buffers: the last finite state a diverging epoch is rolled back to.
 
@@ -440,7 +334,7 @@ def _snapshot(net: Network, into: dict[str, np.ndarray] | None = None) -> dict[s
     keeps a snapshot past its epoch, and for many stacked runs a fresh copy of
     every parameter at every epoch costs more in page faults than in copying.
     """
-    state = _state(net)
+    state = net.state_dict()
     if into is None or into.keys() != state.keys():
         return {name: value.copy() for name, value in state.items()}
     for name, value in state.items():

@@ -7,7 +7,8 @@ import pytest
 
 import backproplab as bp
 from backproplab.init import INITIALIZERS, get_initializer, glorot_normal, glorot_uniform, he_normal, he_uniform
-from backproplab.layers import ACTIVATIONS, LAYERS, activation
+from backproplab.layers import ACTIVATIONS, activation
+from backproplab.network import LAYERS
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..config import SECTIONS, ConfigError, ExperimentConfig, _toml_value, from_dict, to_dict
 
 #: Keys a sweep sets itself: the runs axis holds the seeds.

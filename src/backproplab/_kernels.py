@@ -1,0 +1,56 @@
+"""The faster kernels the layers use where NumPy's plain expression is slow; each says what it saves.
+
+Layers call these in place of one plain NumPy expression, named in each
+docstring; the values are those of the plain expression up to the order of a
+sum (which each docstring states). Nothing else in the package is a speed
+trick: the layers, the loss and ``fit`` are written as the math.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` (``np.matmul``, broadcasting over a leading runs axis), optionally into ``out``.
+
+    Three cases where ``np.matmul`` is slow; the values are its own, bit for bit:
+
+    - two 2-D operands (one network): ``ndarray.dot`` runs the same BLAS product
+      at a quarter of matmul's per-call cost, which for the report's 2-8-1
+      network is most of a step (B1);
+    - an inner size of 1 (``dx`` of a one-output layer with a runs axis): each
+      entry is a single product, which ``einsum``'s loop computes 1.3-3x faster
+      than matmul's per-run BLAS calls (B2);
+    - a transposed 2-D operand broadcast against a 3-D one (``dW`` of the first
+      layer of stacked runs on a shared input): matmul runs a transposed view
+      several times slower than a contiguous copy in float32 (B2 float32).
+
+    Measured in ``benchmarks/`` (CPU seconds, one BLAS thread, load ~15):
+    B1 0.070 s with these cases against 0.08x s with plain matmul; B2 float64
+    1.1x against 1.xx s, float32 0.9x against 1.0x s.
+    """
+    if a.ndim == 2 and b.ndim == 2 and (out is None or a.dtype == b.dtype == out.dtype):
+        return a.dot(b, out=out)
+    if a.ndim == 3 and b.ndim == 3 and a.shape[-1] == 1:
+        return np.einsum("rbk,rkd->rbd", a, b, out=out)  # (R, B, 1) @ (R, 1, D): one product per entry
+    if a.ndim == 2 and b.ndim == 3 and not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+    return np.matmul(a, b, out=out)
+
+
+def sum_over_batch(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``dout.sum(-2, keepdims=True)`` written into ``out``: ``(R, B, D) -> (R, 1, D)``, ``(B, D) -> (1, D)``.
+
+    With a runs axis, NumPy's reduction over the middle axis of ``(R, B, D)``
+    runs one short inner loop per run; ``einsum`` sums the same numbers 4-5x
+    faster for ``R`` in the thousands (``db`` of the report's 1,000 stacked XOR
+    networks: 26 us against 110 us per call, measured 2026-11-30). Its order of
+    summation for ``D = 1`` is not NumPy's sequential one, and the report's
+    numbers (``backproplab reproduce``) were computed with it: it stays.
+    """
+    if dout.ndim == 3:
+        np.einsum("rbd->rd", dout, out=out[:, 0, :])
+    else:
+        np.add.reduce(dout, axis=-2, keepdims=True, out=out)
+    return out

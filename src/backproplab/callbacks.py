@@ -1,0 +1,118 @@
+"""What ``fit`` shares with the code around it: the History it fills, the FitState callbacks see, Callback.
+
+These live below ``training`` so that everything built on training's hooks
+(early stopping, schedules, checkpoints, the recorder) imports them without
+importing the training loop itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .losses import Loss
+from .network import Network
+from .optim import Optimizer
+
+
+class History:
+    """Per-epoch metrics of a ``fit`` call.
+
+    ``history["loss"]`` is ``(epochs,)`` for one network and ``(epochs, R)``
+    with a runs axis; so is ``history["accuracy"]`` for classifiers. Metrics
+    are the means over the epoch's mini-batches, each measured before its
+    update (as Keras reports them).
+    """
+
+    def __init__(self, runs: int | None = None) -> None:
+        self.runs = runs
+        self._metrics: dict[str, list[np.ndarray | float]] = {}
+        #: Runs (of a runs axis) whose loss became NaN or infinite: run -> 1-based epoch.
+        #: Their parameters are frozen at the start of that epoch; their metrics are NaN from it on.
+        self.diverged: dict[int, int] = {}
+
+    def append(self, **values: np.ndarray | float) -> None:
+        """Record one epoch's value of each named metric."""
+        for name, value in values.items():
+            self._metrics.setdefault(name, []).append(value)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._metrics:
+            raise KeyError(f"no metric {name!r}; recorded: {', '.join(self._metrics) or 'none'}")
+        return np.asarray(self._metrics[name], dtype=np.float64)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._metrics
+
+    def get(self, name: str, default: np.ndarray | None = None) -> np.ndarray | None:
+        """``history[name]`` if that metric was recorded, else ``default``."""
+        return self[name] if name in self._metrics else default
+
+    def keys(self) -> list[str]:
+        """Names of the recorded metrics."""
+        return list(self._metrics)
+
+    @property
+    def loss(self) -> np.ndarray:
+        """Training loss per epoch: ``(epochs,)`` or ``(epochs, R)``."""
+        return self["loss"]
+
+    @property
+    def accuracy(self) -> np.ndarray | None:
+        """Training accuracy per epoch, or ``None`` for regression."""
+        return self.get("accuracy")
+
+    @property
+    def epochs(self) -> int:
+        """Number of completed epochs."""
+        return len(self._metrics.get("loss", ()))
+
+    @property
+    def n_diverged(self) -> int:
+        """How many runs diverged and were frozen (0 without a runs axis)."""
+        return len(self.diverged)
+
+    def __repr__(self) -> str:
+        runs = f", runs={self.runs}, diverged={self.n_diverged}" if self.runs else ""
+        return f"History(epochs={self.epochs}, metrics={self.keys()}{runs})"
+
+
+@dataclass
+class FitState:
+    """What callbacks see: the objects being trained and where training stands."""
+
+    net: Network
+    optimizer: Optimizer
+    loss: Loss
+    history: History
+    epochs: int
+    epoch: int = 0  # 1-based number of the last completed epoch
+    stop: bool = False  # a callback sets this to end training after the current epoch
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Callback:
+    """Hooks into ``fit``. Override any of the three methods.
+
+    A callback that keeps state across epochs (early stopping's patience) also
+    implements ``state_dict``/``load_state_dict``, so that checkpoints carry it
+    and a resumed run continues exactly.
+    """
+
+    def on_fit_begin(self, state: FitState) -> None:
+        """Called once, after validation and before the first epoch."""
+
+    def on_epoch_end(self, state: FitState) -> None:
+        """Called after every epoch; ``state.net.grads`` holds the last batch's gradients."""
+
+    def on_fit_end(self, state: FitState) -> None:
+        """Called once after the last epoch (also after an early stop)."""
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Arrays this callback needs to continue a resumed run exactly (empty: it keeps none)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Take back what ``state_dict`` returned; ``fit`` calls it after ``on_fit_begin`` when resuming."""
