@@ -117,7 +117,7 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 def _warm_up() -> None:
-    import backproplab.experiments.sweep_run  # noqa: F401  (what every task runs)
+    from . import build  # noqa: F401  (the training every task runs; importing sweep_run here would be a cycle)
 
 
 def make_engine(workers: int | None = None, scheduler: str | None = None,
