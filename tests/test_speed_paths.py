@@ -2,8 +2,8 @@
 
 Speed work (issue 5) rewrote hot spots: in-place activations and loss
 gradients, gradients written into reused arrays, einsum reductions over the
-runs axis, no input gradient in training, per-batch row gathering, the
-parameter vector that plain SGD updates in one pass. Each test
+runs axis, no input gradient in training, per-batch row gathering; the
+kernels of ``_kernels``. Each test
 here pins one of them to the plain formula it replaced, checks that float32
 stays float32, and that reused arrays never leak into results a caller keeps.
 """
@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backproplab as bp
+from backproplab import _kernels
 from backproplab.layers import Dense, ReLU, Sigmoid, Tanh
 from backproplab.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, sigmoid, softmax
 
@@ -295,88 +296,66 @@ def test_sgd_steps_equal_the_plain_update_and_keep_no_stale_scratch(shape):
 # --- the parameter vector --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("options", [{}, {"runs": 3}, {"batch_norm": True, "runs": 2}, {"dtype": "float32"}])
-def test_the_vectors_are_the_parameters_and_gradients_in_their_order(options):
-    net = bp.mlp([3, 5, 4, 2], output="softmax", seed=1, **options)
-    X = np.random.default_rng(0).normal(size=(6, 3))
-    net.backward(bp.CrossEntropy().gradient(net.forward(X, train=True), np.eye(2)[[0, 1, 1, 0, 1, 0]]))
-    p, g = net.vectors()
-    assert p.dtype == g.dtype == net.dtype and p.flags.c_contiguous and g.flags.c_contiguous
-    np.testing.assert_array_equal(p, np.concatenate([a.ravel() for a in net.params.values()]))
-    np.testing.assert_array_equal(g, np.concatenate([a.ravel() for a in net.grads.values()]))
-    assert np.any(g != 0), "backward wrote into the gradient vector"
-    p[:] = np.arange(p.size)  # writing the vector writes the named parameters
-    np.testing.assert_array_equal(np.concatenate([a.ravel() for a in net.params.values()]), np.arange(p.size))
+def test_a_layers_arrays_keep_their_identity_when_it_joins_a_network_and_trains():
+    dense = Dense(2, 3, rng=np.random.default_rng(0))
+    W, dW = dense.params["W"], dense.grads["W"]
+    net = bp.Network([dense, Sigmoid(), Dense(3, 1)])
+    bp.fit(net, X_LOGIC, Y_XOR, epochs=3, batch_size=2, progress=False)
+    assert net.params["0.W"] is W and dense.params["W"] is W and dense.grads["W"] is dW
+    W[...] = 0.0  # a write to the array taken before is a write to the network's parameter
+    assert not net.params["0.W"].any()
 
 
-class SwappingDense(Dense):
-    """A layer written to the letter of the contract: backward *replaces* its gradient arrays."""
+class Replacing(Dense):
+    """A layer that hands back fresh gradient arrays at every backward (the contract allows it)."""
 
     def backward_params(self, dout):
         super().backward_params(dout)
-        self.grads = {k: v.copy() for k, v in self.grads.items()}
+        self.grads = {key: g.copy() for key, g in self.grads.items()}
 
 
-@pytest.mark.parametrize("runs", [None, 3])
-def test_plain_sgd_on_the_vector_equals_the_step_per_array(runs):
-    X, y = X_LOGIC, Y_XOR
-    results = []
-    for swap in (False, True):
-        net = bp.mlp([2, 6, 1], seed=3, runs=runs)
-        if swap:  # the same network, with layers that give up their views at every step
-            layers = list(net.layers)
-            for i, layer in enumerate(layers):
-                if isinstance(layer, Dense):
-                    layers[i] = SwappingDense(layer.fan_in, layer.fan_out)
-                    layers[i].params = {k: v.copy() for k, v in layer.params.items()}
-                    layers[i].grads = {k: v.copy() for k, v in layer.grads.items()}
-            net = bp.Network(layers, output=net.output)
-        history = bp.fit(net, X, y, optimizer=bp.SGD(0.5), epochs=40, batch_size=4, progress=False)
-        if swap:
-            assert net.vectors() is None, "swapped arrays are not the vector's views: fit took the named path"
-        results.append((net.copy_params(), history.loss))
-    (vec, vec_loss), (named, named_loss) = results
-    np.testing.assert_array_equal(vec_loss, named_loss)
-    for name in vec:
-        np.testing.assert_array_equal(vec[name], named[name])  # bit for bit: the same products
+def test_a_layer_that_replaces_its_gradient_arrays_trains_like_one_that_does_not():
+    nets = [
+        bp.Network([cls(2, 4, rng=np.random.default_rng(1)), Tanh(), cls(4, 1, rng=np.random.default_rng(2))])
+        for cls in (Dense, Replacing)
+    ]
+    for net in nets:
+        bp.fit(net, X_LOGIC, Y_XOR, epochs=20, batch_size=2, seed=3, progress=False)
+    for name, p in nets[0].params.items():
+        assert np.array_equal(p, nets[1].params[name]), name
 
 
-def test_replacing_a_parameter_by_hand_is_noticed():
-    net = bp.mlp([2, 3, 1], seed=0)
-    net.layers[0].params["W"] = np.ones((2, 3))
-    assert net.vectors() is None
-    bp.fit(net, X_LOGIC, Y_XOR, epochs=2, batch_size=4, progress=False)
-    assert not np.array_equal(net.layers[0].params["W"], np.ones((2, 3))), "the replacement was trained"
-
-
-@pytest.mark.parametrize("copy", ["pickle", "deepcopy"])
-def test_a_copied_network_has_its_own_vectors(copy):
-    import copy as copy_module
-    import pickle
-
-    net = bp.mlp([2, 4, 1], seed=2, runs=2)
-    twin = pickle.loads(pickle.dumps(net)) if copy == "pickle" else copy_module.deepcopy(net)
-    p, _ = twin.vectors()
-    assert twin.params["0.W"].base is p and not np.shares_memory(p, net.vectors()[0])
-    before = net.copy_params()
-    bp.fit(twin, X_LOGIC, Y_XOR, epochs=3, batch_size=4, progress=False)
-    assert all(np.array_equal(net.params[k], v) for k, v in before.items()), "training the copy left the original"
-    assert not np.array_equal(twin.params["0.W"], before["0.W"])
-
-
-def test_layers_of_mixed_precision_keep_their_own_arrays():
-    dense = [Dense(2, 3, dtype="float32"), Sigmoid(), Dense(3, 1, dtype="float64")]
-    assert bp.Network(dense).vectors() is None
-
-
-@pytest.mark.parametrize(
-    "options", [{"momentum": 0.9}, {"weight_decay": 0.1}, {"clip_norm": 1.0}, {"clip_value": 0.5}]
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(st.none(), st.integers(1, 4)),  # runs of a
+    st.one_of(st.none(), st.integers(1, 4)),  # runs of b
+    st.integers(1, 6), st.integers(1, 5), st.integers(1, 5),
+    st.booleans(), st.sampled_from(["float64", "float32"]), st.integers(0, 2**16),
 )
-def test_only_plain_sgd_steps_the_vector(options):
-    p, g = np.ones(5), np.full(5, 2.0)
-    assert not bp.SGD(0.1, **options).step_vector(p, g)
-    np.testing.assert_array_equal(p, np.ones(5))
-    plain = bp.SGD(0.1)
-    assert plain.step_vector(p, g) and plain.t == 1
-    np.testing.assert_array_equal(p, 1 - 0.1 * np.full(5, 2.0))
-    assert not bp.Adam(0.1).step_vector(p, g)
+def test_kernel_matmul_is_np_matmul_bit_for_bit(ra, rb, m, k, n, transposed, dtype, seed):
+    if ra is not None and rb is not None:
+        rb = ra  # a runs axis is shared or absent, never two different ones
+    rng = np.random.default_rng(seed)
+    lead = () if ra is None else (ra,)
+    a = rng.normal(size=(*lead, k, m) if transposed else (*lead, m, k))
+    a = (a.swapaxes(-1, -2) if transposed else a).astype(dtype)
+    b = rng.normal(size=(*(() if rb is None else (rb,)), k, n)).astype(dtype)
+    expected = np.matmul(a, b)
+    got = _kernels.matmul(a, b)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    # einsum's single products and dot's BLAS call are matmul's numbers; a contiguous copy of a
+    # transposed operand may change BLAS's order of summation only within rounding.
+    np.testing.assert_allclose(got, expected, rtol=1e-6 if dtype == "float32" else 1e-14, atol=1e-6)
+    if k == 1 or (a.ndim == b.ndim == 2):
+        assert np.array_equal(got, expected)
+    out = np.empty_like(expected)
+    assert _kernels.matmul(a, b, out=out) is out and np.array_equal(out, got)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.none(), st.integers(1, 50)), st.integers(1, 9), st.integers(1, 6), st.integers(0, 2**16))
+def test_kernel_sum_over_batch_is_the_batch_sum(runs, batch, d, seed):
+    dout = np.random.default_rng(seed).normal(size=(*(() if runs is None else (runs,)), batch, d))
+    out = np.empty((*dout.shape[:-2], 1, d))
+    assert _kernels.sum_over_batch(dout, out) is out
+    np.testing.assert_allclose(out, dout.sum(-2, keepdims=True), rtol=1e-13, atol=1e-13)

@@ -9,7 +9,7 @@ their input and check nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,9 +38,32 @@ def check_choice(name: str, value: Any, known: Iterable[str]) -> str:
     return value
 
 
+def is_int(value: Any) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's), and not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a real number (int or float, Python's or NumPy's), and not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def check_seed(seed: Any) -> int | list[int]:
+    """Return ``seed`` as a non-negative int, or a non-empty sequence of them as a list (one per run)."""
+    if is_int(seed):
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        return int(seed)
+    if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)):  # b"1" would be [49]
+        raise TypeError(f"seed must be a non-negative int or a sequence of them, got {seed!r}")
+    if not len(seed):
+        raise ValueError(f"seed must be a non-negative int or a non-empty sequence of them, got {seed!r}")
+    return [check_positive_int(f"seed[{i}]", s, minimum=0) for i, s in enumerate(seed)]
+
+
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     """Return ``value`` as an int if it is an integer ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if not is_int(value):
         raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
@@ -56,7 +79,7 @@ def check_bool(name: str, value: Any) -> bool:
 
 def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float if it is finite and > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_number(value):
         raise TypeError(f"{name} must be a number, got {value!r}")
     value = float(value)
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ._archive import read_archive, write_archive
+from ._checks import is_int, is_number
 from .callbacks import Callback, History
 from .errors import ModelFileError
 from .io import network_from
@@ -189,10 +190,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             opt_state.setdefault(name, {})[slot] = value
         optimizer = dict(header["optimizer"])
         lr, t = optimizer["lr"], optimizer["t"]
-        if not (isinstance(optimizer["type"], str) and _is_number(lr) and 0 < lr < np.inf and _is_int(t) and t >= 0):
+        if not (isinstance(optimizer["type"], str) and is_number(lr) and 0 < lr < np.inf and is_int(t) and t >= 0):
             raise ValueError(f"bad optimizer entry {optimizer!r:.80}")
         epoch = header["epoch"]
-        if not _is_int(epoch) or epoch < 0:
+        if not is_int(epoch) or epoch < 0:
             raise ValueError(f"bad epoch {epoch!r:.40}")
         if not isinstance(header["rng"], dict) or not isinstance(header["layer_rngs"], dict):
             raise ValueError("bad generator state")
@@ -203,7 +204,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         position = None
         if header["position"] is not None:
             pos, saved = dict(header["position"]), groups.get("position", {})
-            if not _is_int(pos["start"]) or pos["start"] < 0:
+            if not is_int(pos["start"]) or pos["start"] < 0:
                 raise ValueError(f"bad position {pos!r:.60}")
             last_good = {k.removeprefix("last_good/"): v for k, v in saved.items() if k.startswith("last_good/")}
             position = Position(
@@ -409,10 +410,3 @@ def _difference(saved: dict[str, Any], this: dict[str, Any]) -> str:
             return f"layer {i} is {a} in the checkpoint, {b} here"
     return f"{len(old)} layers in the checkpoint, {len(new)} here"
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

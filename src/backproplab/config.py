@@ -51,13 +51,11 @@ from .errors import BackproplabError
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS
 from .losses import OUTPUTS
-from .optim import OPTIMIZERS as _OPTIMIZER_CLASSES
-from .optim import Optimizer
+from .optim import OPTIMIZER_NAMES, Optimizer
 from .schedules import SCHEDULES
 
 #: Optimizers by the name a config gives them (``momentum`` and ``nesterov`` are SGD with momentum 0.9).
-OPTIMIZERS: dict[str, type[Optimizer]] = {**_OPTIMIZER_CLASSES, "momentum": _OPTIMIZER_CLASSES["sgd"],
-                                          "nesterov": _OPTIMIZER_CLASSES["sgd"]}
+OPTIMIZERS: dict[str, type[Optimizer]] = OPTIMIZER_NAMES
 
 
 #: Data sets with more than two classes: they need a softmax output.

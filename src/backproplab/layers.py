@@ -5,10 +5,8 @@ Every layer follows the core contract of ``DESIGN.md``:
 - ``params`` and ``grads`` are dicts of arrays with the same keys and shapes
   (empty for parameter-free layers);
 - ``forward(x, *, train)`` returns the output and keeps what ``backward`` needs;
-- ``backward(dout)`` returns ``dx`` and *overwrites* ``grads``, best by writing into
-  its arrays: inside a ``Network`` they are views of one gradient vector (see
-  ``Network.vectors``), and a layer that replaces them still trains correctly,
-  through the slower per-array update.
+- ``backward(dout)`` returns ``dx`` and *overwrites* ``grads``;
+- a layer's arrays are its own: nothing replaces them behind its back.
 
 Shapes use ``R`` (runs), ``B`` (batch), ``D_in``/``D_out`` (features). A layer
 serves one network or ``R`` stacked networks with one code path: matmuls
@@ -28,7 +26,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ._checks import check_choice, check_dtype, check_positive_float, check_positive_int
+from ._kernels import matmul, sum_over_batch
 from .init import get_initializer
+from .losses import sigmoid
 
 
 class Layer:
@@ -161,26 +161,14 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         """``x``: ``(B, D_in)`` or ``(R, B, D_in)`` -> ``z``: ``(B, D_out)`` or ``(R, B, D_out)``."""
         self._x = x
-        W = self.params["W"]
-        # One network (2-D W): ndarray.dot is the same BLAS product as `@`, bit for bit, at a
-        # fifth of matmul's per-call cost, which is most of a tiny network's step. With a runs
-        # axis only matmul broadcasts (np.dot would contract across runs).
-        z = x.dot(W) if W.ndim == 2 else x @ W  # (R, B, D_in) @ (R, D_in, D_out) -> (R, B, D_out)
-        z += self.params["b"]  # in place: one array fewer than `x @ W + b`, same values
+        z = matmul(x, self.params["W"])  # x @ W: (R, B, D_in) @ (R, D_in, D_out) -> (R, B, D_out)
+        z += self.params["b"]  # z = x @ W + b, the sum written in place (one array fewer)
         return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """``dout``: gradient w.r.t. ``z``; returns the gradient w.r.t. ``x``."""
+        """``dout``: gradient w.r.t. ``z``; writes ``grads`` and returns the gradient w.r.t. ``x``."""
         self.backward_params(dout)
-        W = self.params["W"]
-        if W.ndim == 2:  # see forward
-            return dout.dot(W.T)
-        if self.fan_out == 1:
-            # An outer product per run: matmul runs a BLAS product with an inner size of 1 per
-            # run, einsum's loop is 1.3-3x faster at every batch size and width measured, and a
-            # sum of one term is the same single product either way (bit for bit).
-            return np.einsum("rbo,rio->rbi", dout, W)
-        return dout @ W.swapaxes(-1, -2)  # (R, B, D_out) @ (R, D_out, D_in) -> (R, B, D_in)
+        return matmul(dout, self.params["W"].swapaxes(-1, -2))  # (R, B, D_out) @ (R, D_out, D_in) -> (R, B, D_in)
 
     def backward_params(self, dout: np.ndarray) -> None:
         """Write ``grads["W"]`` and ``grads["b"]`` from ``dout`` without computing ``dx``.
@@ -189,22 +177,9 @@ class Dense(Layer):
         PyTorch's ``.grad``): a wide layer's ``dW`` is megabytes, and a fresh
         one per step costs page faults that outweigh the arithmetic around it.
         """
-        x, dW, db = self._x, self.grads["W"], self.grads["b"]
-        if dout.ndim == 2 and x.dtype == dout.dtype == dW.dtype:  # one network: ndarray.dot, see forward
-            x.T.dot(dout, out=dW)  # (D_in, B) @ (B, D_out) -> (D_in, D_out)
-            np.add.reduce(dout, axis=0, keepdims=True, out=db)  # (1, D_out); np.sum minus its Python wrapper
-            return
-        # A shared input (B, D_in) broadcasts against per-run dout (R, B, D_out); its small
-        # transpose is copied to contiguous memory first, which NumPy's broadcasting matmul
-        # runs 3x faster than a transposed float32 view.
-        xT = np.ascontiguousarray(x.T) if x.ndim == 2 else x.swapaxes(-1, -2)
-        np.matmul(xT, dout, out=dW)  # (R, D_in, B) @ (R, B, D_out) -> (R, D_in, D_out)
-        if dout.ndim == 3:
-            # Summing over the middle axis of (R, B, D_out) is slow in NumPy's reduction
-            # machinery (a short inner loop per run); einsum's loop over b is 4-5x faster.
-            np.einsum("rbd->rd", dout, out=db[:, 0, :])  # (R, 1, D_out)
-        else:
-            np.add.reduce(dout, axis=-2, keepdims=True, out=db)
+        x = self._x
+        matmul(x.swapaxes(-1, -2), dout, out=self.grads["W"])  # dW = x.T @ dout: (R, D_in, B) @ (R, B, D_out)
+        sum_over_batch(dout, out=self.grads["b"])  # db = dout.sum(-2, keepdims=True): (R, 1, D_out)
 
     def to_config(self) -> dict:
         return {"type": "Dense", "fan_in": self.fan_in, "fan_out": self.fan_out, "init": self.init}
@@ -223,13 +198,7 @@ class Sigmoid(Layer):
     """``a = 1 / (1 + exp(-z))``; ``da/dz = a * (1 - a)``."""
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
-        # The tanh form never overflows (exp(-z) does for z < -709) and is one ufunc.
-        # Written in place on one new array: the values of 0.5 + 0.5 * tanh(0.5 * x).
-        a = 0.5 * x
-        np.tanh(a, out=a)
-        a *= 0.5
-        a += 0.5
-        self._a = a
+        self._a = a = sigmoid(x)  # in its stable form, shared with the output activation
         return a
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

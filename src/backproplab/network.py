@@ -15,7 +15,15 @@ import numpy as np
 
 from . import layers as _layers
 from ._archive import write_archive
-from ._checks import as_float_array, check_bool, check_choice, check_dtype, check_positive_float, check_positive_int
+from ._checks import (
+    as_float_array,
+    check_bool,
+    check_choice,
+    check_dtype,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+)
 from .layers import ACTIVATIONS, Dense, Layer
 from .losses import OUTPUTS, Loss, get_loss
 from .regularization import BatchNorm, Dropout
@@ -37,15 +45,6 @@ class Network:
     output : {"sigmoid", "softmax", "identity"}, default "sigmoid"
         Output activation that ``predict_proba`` applies to the logits; the loss
         pairs with it (see ``backproplab.losses``).
-
-    Notes
-    -----
-    The network moves its layers' parameters into one contiguous vector, and
-    their gradients into another: each ``layer.params[key]`` (and ``grads``) is
-    then a view of its slice, with its own shape. An optimizer that treats every
-    entry alike updates the whole vector in one pass (``vectors``), which for a
-    small network is most of the update's cost. Arrays read from a layer before
-    it joined the network are no longer its parameters.
     """
 
     def __init__(self, layers: Sequence[Layer], output: str = "sigmoid") -> None:
@@ -76,45 +75,6 @@ class Network:
         # Layers before the first one with parameters need no backward pass when the
         # gradient w.r.t. the input is not asked for (see `backward`).
         self._first_trained = next(i for i, layer in enumerate(self.layers) if layer.params)
-        self._pack()
-
-    def _pack(self) -> None:
-        """Move every parameter, and every gradient, into one vector each (see the class notes)."""
-        self._vectors: tuple[np.ndarray, np.ndarray] | None = None
-        self._bound: list[tuple[Layer, str, np.ndarray, np.ndarray]] = []
-        slots = [(layer, key) for _, layer, key in self._slots]
-        if any(layer.params[key].dtype != self.dtype for layer, key in slots):
-            return  # mixed precisions cannot share a vector: each array is updated on its own
-        size = sum(layer.params[key].size for layer, key in slots)
-        vectors = np.empty(size, self.dtype), np.empty(size, self.dtype)
-        at = 0
-        for layer, key in slots:
-            p = layer.params[key]
-            views = [v[at : at + p.size].reshape(p.shape) for v in vectors]
-            views[0][...], views[1][...] = p, layer.grads[key]
-            layer.params[key], layer.grads[key] = views
-            self._bound.append((layer, key, *views))
-            at += p.size
-        self._vectors = vectors
-
-    def vectors(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """All parameters as one contiguous vector and their gradients as another.
-
-        Entry for entry these are the arrays of ``params`` and ``grads`` in their
-        order, flattened: updating the first vector updates the parameters. None
-        when some layer no longer holds its views (a layer that replaces its
-        ``grads`` arrays instead of writing into them, or a parameter replaced by
-        hand); then only the named arrays are current.
-        """
-        for layer, key, p, g in self._bound:
-            if layer.params[key] is not p or layer.grads[key] is not g:
-                return None
-        return self._vectors
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # A copied or unpickled network's arrays are independent copies of the views: vector them anew.
-        self.__dict__.update(state)
-        self._pack()
 
     # --- the two passes -------------------------------------------------------------
     def forward(self, x: np.ndarray, *, train: bool = False) -> np.ndarray:
@@ -294,18 +254,12 @@ class Network:
 
 def _seeds(seed: int | Sequence[int], runs: int | None) -> list[int] | int:
     """Seed of each run: run ``r`` of ``runs=R, seed=s`` uses seed ``s + r``."""
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
-        return int(seed) if runs is None else [int(seed) + r for r in range(runs)]
-    if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)):  # b"1" would be [49]
-        raise TypeError(f"seed must be a non-negative int or a sequence of them, got {seed!r}")
-    seeds = list(seed)
-    if not seeds or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        raise ValueError(f"seed must be a non-negative int or a non-empty sequence of them, got {seed!r}")
+    seeds = check_seed(seed)
+    if isinstance(seeds, int):
+        return seeds if runs is None else [seeds + r for r in range(runs)]
     if runs is not None and runs != len(seeds):
         raise ValueError(f"runs={runs} but {len(seeds)} seeds were given")
-    return [int(s) for s in seeds]
+    return seeds
 
 
 def mlp(

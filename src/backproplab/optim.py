@@ -78,15 +78,6 @@ class Optimizer:
         """Apply this optimizer's rule to one parameter ``p`` (in place)."""
         raise NotImplementedError
 
-    def step_vector(self, p: np.ndarray, g: np.ndarray) -> bool:
-        """Take one step on all parameters at once, given as one vector ``p`` with its gradient ``g``.
-
-        ``Network.vectors()`` gives the pair. Returns whether the step was taken:
-        only a rule that treats every entry alike and keeps no state per parameter
-        can take it, and the base class never does (``fit`` then calls ``step``).
-        """
-        return False
-
     def _buffer(self, name: str, key: str, like: np.ndarray) -> np.ndarray:
         """The state array ``key`` of parameter ``name``, created as zeros shaped like ``like``."""
         slot = self.state.setdefault(name, {})
@@ -187,16 +178,6 @@ class SGD(Optimizer):
         v *= self.momentum
         v += g
         p -= self.lr * (g + self.momentum * v if self.nesterov else v)
-
-    def step_vector(self, p: np.ndarray, g: np.ndarray) -> bool:
-        # Plain SGD is the same rule for every entry with no state: on the whole vector it is one
-        # update instead of one per array (for a 2-8-1 network, 1 us instead of 4.5 per step).
-        # Momentum keeps velocities by name, clipping by norm is per run: those go through `step`.
-        if self.momentum or self.weight_decay or self.clip_norm is not None or self.clip_value is not None:
-            return False
-        self.t += 1
-        self.update("", p, g)
-        return True
 
     def _options(self) -> tuple[tuple[str, object], ...]:
         return (("momentum", self.momentum or None), ("nesterov", self.nesterov or None))
@@ -349,15 +330,23 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
+#: Short names for SGD with momentum, with the options each stands for (an explicit option overrides them).
+ALIASES: dict[str, dict[str, float | bool]] = {
+    "momentum": {"momentum": 0.9},
+    "nesterov": {"momentum": 0.9, "nesterov": True},
+}
+
+#: Every name ``get_optimizer`` accepts, with the class it builds (config files and the playground offer these).
+OPTIMIZER_NAMES: dict[str, type[Optimizer]] = {**OPTIMIZERS, **dict.fromkeys(ALIASES, SGD)}
+
+
 def get_optimizer(name: str, lr: float, **options: float | bool | None) -> Optimizer:
     """Build the optimizer registered under ``name`` (``"sgd"``, ``"momentum"``, ``"adam"``, ...).
 
-    Two short names add momentum to SGD: ``"momentum"`` is ``SGD(lr, momentum=0.9)``
-    and ``"nesterov"`` is ``SGD(lr, momentum=0.9, nesterov=True)`` (an explicit
-    ``momentum=`` option overrides the 0.9).
+    Two short names add momentum to SGD (``ALIASES``): ``"momentum"`` is
+    ``SGD(lr, momentum=0.9)`` and ``"nesterov"`` is ``SGD(lr, momentum=0.9,
+    nesterov=True)`` (an explicit ``momentum=`` option overrides the 0.9).
     """
-    check_choice("optimizer", name, (*OPTIMIZERS, "momentum", "nesterov"))
-    if name in ("momentum", "nesterov"):
-        options = {"momentum": 0.9, "nesterov": name == "nesterov", **options}
-        name = "sgd"
-    return OPTIMIZERS[name](lr, **options)  # type: ignore[arg-type]
+    check_choice("optimizer", name, OPTIMIZER_NAMES)
+    options = {**ALIASES.get(name, {}), **options}
+    return OPTIMIZER_NAMES[name](lr, **options)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._checks import check_dtype, check_positive_float, check_positive_int
+from ._checks import check_dtype, check_positive_float, check_positive_int, check_seed
 from .layers import Layer, _arguments
 
 
@@ -74,16 +74,9 @@ class Dropout(Layer):
         if self.rate >= 1:
             raise ValueError(f"rate must be in [0, 1), got {rate}")
         self.stream = check_positive_int("stream", stream, minimum=0)
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            self.seed: int | list[int] = check_positive_int("seed", seed, minimum=0)
-            self._rngs = [np.random.default_rng([self.seed, self.stream])]
-        else:
-            if isinstance(seed, (str, bytes)) or not isinstance(seed, (Sequence, np.ndarray)):  # b"1" would be [49]
-                raise TypeError(f"seed must be an int or a sequence of ints, got {seed!r}")
-            self.seed = [check_positive_int(f"seed[{r}]", s, minimum=0) for r, s in enumerate(seed)]
-            if not self.seed:
-                raise ValueError("seed must be an int or a non-empty sequence of ints, got an empty sequence")
-            self._rngs = [np.random.default_rng([s, self.stream]) for s in self.seed]
+        self.seed: int | list[int] = check_seed(seed)
+        seeds = [self.seed] if isinstance(self.seed, int) else self.seed
+        self._rngs = [np.random.default_rng([s, self.stream]) for s in seeds]
         self.reuse_mask = bool(reuse_mask)
         self._mask: np.ndarray | None = None  # (R, B, D) or (B, D): keep / (1 - rate), or None in evaluation
 

@@ -220,9 +220,7 @@ def fit(
                 if loss_fn.classifier:
                     total_correct = total_correct + loss_fn.correct(z, yb)
                 net.backward(dz, input_grad=False)  # fit never needs d loss / d X
-                vectors = net.vectors()  # checked at every step: a custom layer may swap its arrays
-                if vectors is None or not optimizer.step_vector(*vectors):
-                    optimizer.step(net.params, net.grads)
+                optimizer.step(net.params, net.grads)
                 if holding:
                     frozen.hold()
                 if signals.received:

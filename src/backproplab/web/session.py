@@ -19,7 +19,7 @@ from .. import data as _data
 from ..gradcheck import gradcheck
 from ..layers import ACTIVATIONS
 from ..network import check_data, mlp
-from ..optim import OPTIMIZERS, get_optimizer
+from ..optim import OPTIMIZER_NAMES, get_optimizer
 from ..recording import FrameProbe, health_flags, run_params, single_run_copy
 from ..training import fit
 from .explorer import pack, quantize
@@ -29,7 +29,6 @@ LOGIC = tuple(_data.GATES)
 #: 2-D toy sets of 200 noisy points, two classes (``toy_data``).
 TOY = tuple(_data.TOY)
 DATASETS = (*LOGIC, *TOY)
-OPTIMIZER_NAMES = (*OPTIMIZERS, "momentum", "nesterov")
 MAX_HIDDEN_LAYERS, MAX_UNITS = 4, 64
 MAX_EPOCHS = 100_000
 
