@@ -116,3 +116,29 @@ class Callback:
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Take back what ``state_dict`` returned; ``fit`` calls it after ``on_fit_begin`` when resuming."""
+
+
+class EpochTotals:
+    """Running sums over the batches of an epoch: loss times rows, and correct predictions (classifiers).
+
+    ``fit`` keeps one per epoch and the validation keeps one per evaluation;
+    ``metrics`` turns the sums into the epoch's means. Each is ``()`` or ``(R,)``.
+    """
+
+    def __init__(self, loss: Loss, loss_sum: np.ndarray | float = 0.0, correct: np.ndarray | int = 0) -> None:
+        self.loss, self.loss_sum, self.correct = loss, loss_sum, correct
+
+    def add(self, value: np.ndarray | float, z: np.ndarray, y: np.ndarray) -> np.ndarray | float:
+        """Count one batch: ``value`` its mean loss, ``z`` its logits, ``y`` its targets. Returns its summed loss."""
+        batch_loss = value * z.shape[-2]
+        self.loss_sum = self.loss_sum + batch_loss
+        if self.loss.classifier:
+            self.correct = self.correct + self.loss.correct(z, y)
+        return batch_loss
+
+    def metrics(self, rows: int) -> dict[str, np.ndarray | float]:
+        """``{"loss": ..., "accuracy": ...}`` (accuracy for classifiers only), means over ``rows`` rows."""
+        out = {"loss": self.loss_sum / rows}
+        if self.loss.classifier:
+            out["accuracy"] = self.correct / rows
+        return out

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import check_choice, check_positive_float, check_positive_int
-from .callbacks import Callback, FitState
+from .callbacks import Callback, EpochTotals, FitState
 from .losses import Loss
 from .network import Network, check_data
 
@@ -42,19 +42,13 @@ def evaluate(net: Network, X: Any, y: Any, loss: str | Loss | None = None) -> di
 
 def _evaluate(net: Network, X: np.ndarray, Y: np.ndarray, loss_fn: Loss) -> dict[str, np.ndarray | float]:
     n = X.shape[-2]
-    total_loss: np.ndarray | float = 0.0
-    correct: np.ndarray | float = 0
+    totals = EpochTotals(loss_fn)
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, n, EVAL_CHUNK):
             xb, yb = X[..., start : start + EVAL_CHUNK, :], Y[..., start : start + EVAL_CHUNK, :]
             z = net.forward(xb, train=False)  # (R, b, K)
-            total_loss = total_loss + loss_fn.value(z, yb) * xb.shape[-2]
-            if loss_fn.classifier:
-                correct = correct + loss_fn.correct(z, yb)
-    out = {"loss": total_loss / n}
-    if loss_fn.classifier:
-        out["accuracy"] = correct / n
-    return out
+            totals.add(loss_fn.value(z, yb), z, yb)
+    return totals.metrics(n)
 
 
 class Validation(Callback):

@@ -15,7 +15,8 @@ import math
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ import numpy as np
 from . import checkpoint as _checkpoint
 from . import interrupt as _interrupt
 from ._checks import check_bool, check_positive_int
-from .callbacks import Callback, FitState, History
+from .callbacks import Callback, EpochTotals, FitState, History
 from .early_stopping import attach
 from .errors import DivergenceError, TrainingInterrupted
 from .losses import Loss
@@ -131,128 +132,43 @@ def fit(
     (2000, 100)
     """
     X, Y, loss_fn = check_data(net, X, y, loss)
-    optimizer = SGD(0.1) if optimizer is None else optimizer
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a backproplab Optimizer, got {type(optimizer).__name__}")
-    epochs = check_positive_int("epochs", epochs)
-    batch_size = check_positive_int("batch_size", batch_size)
-    seed = check_positive_int("seed", seed, minimum=0)  # None would make the run irreproducible
-    shuffle, progress = check_bool("shuffle", shuffle), check_bool("progress", progress)
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
-    if validation is not None or early_stopping is not None:
-        callbacks = attach(net, loss_fn, validation, early_stopping, callbacks)
-    checkpoint, resume = _checkpoint.check_paths(checkpoint, resume)
-    if checkpoint_every is not None:
-        checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every)
-        if checkpoint is None:
-            raise ValueError("checkpoint_every needs checkpoint=PATH, the file to write the state to")
-
+    optimizer, callbacks = _check_arguments(net, loss_fn, optimizer, callbacks, validation, early_stopping)
+    epochs, batch_size = check_positive_int("epochs", epochs), check_positive_int("batch_size", batch_size)
+    rng = np.random.default_rng(check_positive_int("seed", seed, minimum=0))  # None would be irreproducible
     n = X.shape[-2]
     batch_size = min(batch_size, n)
-    shuffle = shuffle and batch_size < n
-    rng = np.random.default_rng(seed)
-    settings = _checkpoint.fit_settings(X, Y, loss_fn, batch_size, shuffle) if checkpoint or resume else {}
-    ckpt = _checkpoint.resume(resume, net, settings, epochs) if resume else None  # checked, not yet applied
-    if checkpoint:
-        _checkpoint.remove_stale_temporaries(checkpoint)
+    shuffle = check_bool("shuffle", shuffle) and batch_size < n  # one batch holds all rows: order cannot matter
+    progress = check_bool("progress", progress)
+    saver = _Checkpoints.check(checkpoint, checkpoint_every, resume, X, Y, loss_fn, batch_size, shuffle, epochs)
+    ckpt = saver.load(resume, net) if resume else None
     history = ckpt.history if ckpt else History(net.runs)
-    position = ckpt.position if ckpt else None  # set when resuming inside an epoch
-    frozen = _FrozenRuns(net, history)
     state = FitState(net=net, optimizer=optimizer, loss=loss_fn, history=history, epochs=epochs)
     state.epoch = ckpt.epoch if ckpt else 0
-    bar = _progress_bar(epochs) if progress else None
-    if bar is not None and state.epoch:
-        bar.update(state.epoch)
+    guard = _Divergence(net, history, whole=batch_size == n)
+    saver.attach(net, optimizer, rng, history, callbacks)
     for cb in callbacks:
         cb.on_fit_begin(state)
-    if ckpt:  # after on_fit_begin, so that learning-rate schedules read the base rate
-        _checkpoint.restore_callbacks(ckpt, callbacks)
-        _checkpoint.restore(ckpt, net, optimizer, rng)
-        optimizer.lr = float(ckpt.optimizer["lr"])
+    position = saver.restore(ckpt, callbacks) if ckpt else None  # after on_fit_begin: schedules read the base rate
 
-    def save(epoch: int, at: _checkpoint.Position | None = None) -> None:
-        _checkpoint.save_checkpoint(
-            checkpoint, net=net, optimizer=optimizer, rng=rng, history=history, epoch=epoch, fit=settings, position=at,
-            callbacks=callbacks,
-        )
-
-    # Overflow on the way to a NaN loss is reported once, as a DivergenceError, not as warnings.
-    with np.errstate(over="ignore", invalid="ignore"), contextlib.ExitStack() as cleanup:
-        if bar is not None:
-            cleanup.callback(bar.close)
-        signals = cleanup.enter_context(_interrupt.deferred_signals(enabled=checkpoint is not None))
-        # The state a diverging epoch is rolled back to (see _snapshot). When one batch is the whole
-        # epoch, its loss is known before the only update, so the copy is taken only for a batch
-        # whose loss is not finite; otherwise at every epoch's start. `spare` keeps the arrays.
-        spare = last_good = None
-        whole = batch_size == n  # one batch per epoch, rows in their own order
+    with _training(saver.path is not None, progress, epochs, state.epoch) as (signals, bar):
         for epoch in range(state.epoch + 1, epochs + 1):
-            if position is None:
-                if whole:
-                    last_good = None
-                else:
-                    last_good = spare = _snapshot(net, into=spare)
-                order = rng.permutation(n) if shuffle else None
-                first, total_loss, total_correct = 0, 0.0, 0
-            else:  # resuming inside an epoch: its row order, running sums and starting point
-                last_good, order, first = position.last_good, position.order, position.start
-                total_loss, total_correct = position.loss_sum, position.correct
-                position = None
-            holding = bool(frozen)  # runs freeze only at an epoch's end: one test per epoch, not per step
-            for start in range(first, n, batch_size):
-                if whole:
-                    xb, yb = X, Y
-                elif order is None:
-                    xb = X[..., start : start + batch_size, :]
-                    yb = Y[..., start : start + batch_size, :]
-                else:  # gather only this batch's rows: a shuffled copy of X would double its memory
-                    rows = order[start : start + batch_size]
-                    xb, yb = np.take(X, rows, axis=-2), np.take(Y, rows, axis=-2)
-                z = net.forward(xb, train=True)
-                value, dz = loss_fn.value_and_gradient(z, yb)
-                batch_loss = value * xb.shape[-2]
-                if whole and not _all_finite(batch_loss):
-                    last_good = spare = _snapshot(net, into=spare)  # before the update: this epoch's start
-                total_loss = total_loss + batch_loss
-                if loss_fn.classifier:
-                    total_correct = total_correct + loss_fn.correct(z, yb)
-                net.backward(dz, input_grad=False)  # fit never needs d loss / d X
-                optimizer.step(net.params, net.grads)
-                if holding:
-                    frozen.hold()
-                if signals.received:
-                    done = min(start + batch_size, n)
-                    # A whole-batch epoch with a finite loss took no snapshot and never rolls back:
-                    # any state will do for the position's field.
-                    kept = _snapshot(net) if last_good is None else last_good
-                    save(epoch - 1, _checkpoint.Position(done, order, total_loss, total_correct, kept))
-                    raise _interrupted(signals, checkpoint, epoch, done, n)
-            epoch_loss = total_loss / n
-            if net.runs is None and not math.isfinite(epoch_loss):  # a scalar: math is 5x cheaper than np
-                net.load_state_dict(last_good)
-                raise _divergence(epoch_loss, epoch)
-            metrics = {"loss": epoch_loss}
-            if loss_fn.classifier:
-                metrics["accuracy"] = total_correct / n
-            if net.runs is not None:
-                metrics = frozen.check(epoch, metrics, last_good)
-                state.stop = state.stop or frozen.everyone
+            order, first, totals = _epoch_start(position, rng, n, shuffle, loss_fn, guard)
+            position = None
+            for done, xb, yb in _batches(X, Y, batch_size, order, first):
+                z = net.forward(xb, train=True)  # forward
+                value, dz = loss_fn.value_and_gradient(z, yb)  # loss and d loss / d z
+                guard.before_update(totals.add(value, z, yb))
+                net.backward(dz, input_grad=False)  # backward (fit never needs d loss / d X)
+                optimizer.step(net.params, net.grads)  # update
+                guard.after_update()
+                saver.on_step(signals, epoch, done, n, order, totals, guard)  # Ctrl-C: save, raise
+            metrics = guard.end_epoch(epoch, totals.metrics(n))  # NaN: roll back, raise or freeze runs
             history.append(**metrics)
-            state.epoch = epoch
-            if bar is not None:
-                bar.update(1)
-                if epoch % 10 == 0 or epoch == epochs:
-                    bar.set_postfix_str(f"loss {np.nanmean(epoch_loss):.4f}", refresh=False)
+            state.epoch, state.stop = epoch, state.stop or guard.everyone
+            bar.epoch_done(epoch, metrics["loss"])
             for cb in callbacks:
                 cb.on_epoch_end(state)
-            due = state.stop or epoch == epochs or signals.received or epoch % (checkpoint_every or epochs) == 0
-            if checkpoint and due:
-                save(epoch)
-            if signals.received:
-                raise _interrupted(signals, checkpoint, epoch + 1, 0, n)
+            saver.on_epoch_end(signals, epoch, n, state.stop)
             if state.stop:
                 break
     for cb in callbacks:
@@ -260,6 +176,214 @@ def fit(
     if history.diverged:
         warnings.warn(_diverged_summary(history), RuntimeWarning, stacklevel=2)
     return history
+
+
+def _check_arguments(
+    net: Network, loss_fn: Loss, optimizer: Any, callbacks: Sequence[Any], validation: Any, early_stopping: Any
+) -> tuple[Optimizer, list[Callback]]:
+    """``fit``'s optimizer (default ``SGD(0.1)``) and its callbacks: validation first, the caller's, early stopping."""
+    optimizer = SGD(0.1) if optimizer is None else optimizer
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a backproplab Optimizer, got {type(optimizer).__name__}")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")
+    if validation is not None or early_stopping is not None:
+        callbacks = attach(net, loss_fn, validation, early_stopping, callbacks)
+    return optimizer, callbacks
+
+
+def _epoch_start(
+    position: _checkpoint.Position | None,
+    rng: np.random.Generator,
+    n: int,
+    shuffle: bool,
+    loss_fn: Loss,
+    guard: _Divergence,
+) -> tuple[np.ndarray | None, int, EpochTotals]:
+    """An epoch's row order (None: rows in their own order), first row and running sums.
+
+    A fresh epoch draws its order; a run resumed inside an epoch takes the saved
+    order, sums and starting row (``position``).
+    """
+    if position is not None:
+        guard.begin_epoch(position.last_good)
+        return position.order, position.start, EpochTotals(loss_fn, position.loss_sum, position.correct)
+    guard.begin_epoch()
+    return (rng.permutation(n) if shuffle else None), 0, EpochTotals(loss_fn)
+
+
+def _batches(
+    X: np.ndarray, Y: np.ndarray, batch_size: int, order: np.ndarray | None, first: int
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """The mini-batches of one epoch from row ``first`` on: ``(rows done after it, xb, yb)``."""
+    n = X.shape[-2]
+    for start in range(first, n, batch_size):
+        stop = min(start + batch_size, n)
+        if batch_size == n:  # one batch: the data itself
+            yield stop, X, Y
+        elif order is None:
+            yield stop, X[..., start:stop, :], Y[..., start:stop, :]
+        else:  # gather only this batch's rows: a shuffled copy of X would double its memory
+            rows = order[start:stop]
+            yield stop, np.take(X, rows, axis=-2), np.take(Y, rows, axis=-2)
+
+
+@contextlib.contextmanager
+def _training(checkpointing: bool, progress: bool, epochs: int, done: int) -> Iterator[tuple[Any, _Progress]]:
+    """What surrounds the loop: deferred signals (with a checkpoint to write), the progress bar, quiet overflow.
+
+    Overflow on the way to a NaN loss is reported once, as a DivergenceError, not as warnings.
+    """
+    with np.errstate(over="ignore", invalid="ignore"), contextlib.ExitStack() as stack:
+        bar = stack.enter_context(_Progress(epochs, done, progress))
+        yield stack.enter_context(_interrupt.deferred_signals(enabled=checkpointing)), bar
+
+
+class _Progress:
+    """A tqdm bar on stderr, shown only when stderr is a terminal (not in logs, CI or pipes)."""
+
+    def __init__(self, epochs: int, done: int, enabled: bool) -> None:
+        self.epochs, self.bar = epochs, None
+        if enabled and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=epochs, initial=done, desc="epochs", unit="ep", file=sys.stderr, leave=False)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def epoch_done(self, epoch: int, loss: np.ndarray | float) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            if epoch % 10 == 0 or epoch == self.epochs:
+                self.bar.set_postfix_str(f"loss {np.nanmean(loss):.4f}", refresh=False)
+
+
+class _Checkpoints:
+    """Writes the training state to ``path``: every ``every`` epochs, at the end, at a stop and on a signal.
+
+    On SIGINT/SIGTERM (deferred while a checkpoint is set) the current step is
+    finished, the state saved with the position inside the epoch, and
+    ``TrainingInterrupted`` raised. Without a path it does nothing.
+    """
+
+    def __init__(self, path: Path | None, every: int | None, settings: dict[str, Any], epochs: int) -> None:
+        self.path, self.every, self.settings, self.epochs = path, every, settings, epochs
+
+    @classmethod
+    def check(
+        cls, path: Any, every: Any, resume: Any, X: np.ndarray, Y: np.ndarray, loss: Loss, batch_size: int,
+        shuffle: bool, epochs: int,
+    ) -> _Checkpoints:
+        """Validate ``fit``'s checkpoint arguments before any work starts."""
+        path, resume = _checkpoint.check_paths(path, resume)
+        if every is not None:
+            every = check_positive_int("checkpoint_every", every)
+            if path is None:
+                raise ValueError("checkpoint_every needs checkpoint=PATH, the file to write the state to")
+        settings = _checkpoint.fit_settings(X, Y, loss, batch_size, shuffle) if path or resume else {}
+        if path:
+            _checkpoint.remove_stale_temporaries(path)
+        return cls(path, every, settings, epochs)
+
+    def load(self, resume: Any, net: Network) -> _checkpoint.Checkpoint:
+        """The checkpoint to resume from, checked against this run (applied by ``restore``)."""
+        return _checkpoint.resume(Path(resume), net, self.settings, self.epochs)
+
+    def attach(self, net: Network, optimizer: Optimizer, rng: np.random.Generator, history: History,
+               callbacks: list[Callback]) -> None:
+        self.objects = {"net": net, "optimizer": optimizer, "rng": rng, "history": history, "callbacks": callbacks}
+
+    def restore(self, ckpt: _checkpoint.Checkpoint, callbacks: list[Callback]) -> _checkpoint.Position | None:
+        """Put the checkpoint's state back; returns where inside an epoch it was taken (or None)."""
+        _checkpoint.restore_callbacks(ckpt, callbacks)
+        o = self.objects
+        _checkpoint.restore(ckpt, o["net"], o["optimizer"], o["rng"])
+        o["optimizer"].lr = float(ckpt.optimizer["lr"])
+        return ckpt.position
+
+    def save(self, epoch: int, position: _checkpoint.Position | None = None) -> None:
+        _checkpoint.save_checkpoint(self.path, epoch=epoch, fit=self.settings, position=position, **self.objects)
+
+    def on_step(self, signals: Any, epoch: int, done: int, n: int, order: np.ndarray | None, totals: EpochTotals,
+                guard: _Divergence) -> None:
+        """After an update: on a signal, save the state inside the epoch and raise ``TrainingInterrupted``."""
+        if signals.received:
+            self.save(epoch - 1, _checkpoint.Position(done, order, totals.loss_sum, totals.correct, guard.kept()))
+            raise _interrupted(signals, self.path, epoch, done, n)
+
+    def on_epoch_end(self, signals: Any, epoch: int, n: int, stop: bool) -> None:
+        """Save when due (every ``every`` epochs, the last, a stop, a signal); on a signal, raise."""
+        due = stop or epoch == self.epochs or signals.received or epoch % (self.every or self.epochs) == 0
+        if self.path is not None and due:
+            self.save(epoch)
+        if signals.received:
+            raise _interrupted(signals, self.path, epoch + 1, 0, n)
+
+
+class _Divergence:
+    """What happens when the loss stops being finite: the state to roll back to, and frozen runs.
+
+    ``last_good`` is the state at the start of the epoch. When one batch is the
+    whole epoch its loss is known before the only update, so the copy is taken
+    only for a batch whose loss is not finite; otherwise at every epoch's start
+    (into the same arrays, ``spare``). A network without a runs axis is rolled
+    back and ``DivergenceError`` raised; with one, the runs whose loss is not
+    finite are frozen (``_FrozenRuns``) and the others train on.
+    """
+
+    def __init__(self, net: Network, history: History, whole: bool) -> None:
+        self.net, self.whole = net, whole
+        self.frozen = _FrozenRuns(net, history)
+        self.last_good: dict[str, np.ndarray] | None = None
+        self.spare: dict[str, np.ndarray] | None = None
+        self.holding = False
+
+    def begin_epoch(self, last_good: dict[str, np.ndarray] | None = None) -> None:
+        """Take the epoch's starting state (``last_good``: the one a resumed epoch saved)."""
+        if last_good is not None:
+            self.last_good = last_good
+        elif self.whole:
+            self.last_good = None
+        else:
+            self.last_good = self.spare = _snapshot(self.net, into=self.spare)
+        self.holding = bool(self.frozen)  # runs freeze only at an epoch's end: one test per epoch, not per step
+
+    def before_update(self, batch_loss: np.ndarray | float) -> None:
+        if self.whole and not _all_finite(batch_loss):
+            self.last_good = self.spare = _snapshot(self.net, into=self.spare)  # this epoch's start
+
+    def after_update(self) -> None:
+        if self.holding:
+            self.frozen.hold()
+
+    def kept(self) -> dict[str, np.ndarray]:
+        """The state a checkpoint inside the epoch saves as its start.
+
+        A whole-batch epoch with a finite loss took no snapshot and never rolls
+        back: any state will do.
+        """
+        return _snapshot(self.net) if self.last_good is None else self.last_good
+
+    def end_epoch(self, epoch: int, metrics: dict[str, Any]) -> dict[str, Any]:
+        """The epoch's metrics, NaN for frozen runs; a single network that diverged is rolled back and raises."""
+        if self.net.runs is not None:
+            return self.frozen.check(epoch, metrics, self.last_good)
+        if not math.isfinite(metrics["loss"]):  # a scalar: math is 5x cheaper than np
+            self.net.load_state_dict(self.last_good)
+            raise _divergence(metrics["loss"], epoch)
+        return metrics
+
+    @property
+    def everyone(self) -> bool:
+        """Whether every run has diverged (nothing is left to train)."""
+        return self.net.runs is not None and self.frozen.everyone
 
 
 class _FrozenRuns:
@@ -371,12 +495,3 @@ def _divergence(epoch_loss: np.ndarray | float, epoch: int) -> DivergenceError:
         epoch=epoch,
         runs=runs if np.ndim(epoch_loss) else (0,),
     )
-
-
-def _progress_bar(epochs: int) -> Any:
-    """A tqdm bar on stderr, or None when stderr is not a terminal (logs, CI, pipes)."""
-    if not sys.stderr.isatty():
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=epochs, desc="epochs", unit="ep", file=sys.stderr, leave=False)
