@@ -58,7 +58,10 @@ def check_seed(seed: Any) -> int | list[int]:
         raise TypeError(f"seed must be a non-negative int or a sequence of them, got {seed!r}")
     if not len(seed):
         raise ValueError(f"seed must be a non-negative int or a non-empty sequence of them, got {seed!r}")
-    return [check_positive_int(f"seed[{i}]", s, minimum=0) for i, s in enumerate(seed)]
+    for i, s in enumerate(seed):
+        if not (is_int(s) and s >= 0):
+            raise ValueError(f"seed must be a non-negative int or a non-empty sequence of them; seed[{i}] is {s!r}")
+    return [int(s) for s in seed]
 
 
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
