@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
+from backproplab import checkpoint as ckpt_module
 from backproplab.checkpoint import load_checkpoint, restore, save_checkpoint
 from backproplab.optim import Adam
 from backproplab.training import Callback
@@ -156,3 +157,47 @@ def test_checkpoint_keeps_optimizer_state_per_run(tmp_path):
     moments = ckpt.optimizer_state["0.W"]
     assert set(moments) == set(opt.state["0.W"]) and len(moments) >= 2
     assert all(m.shape == net.params["0.W"].shape for m in moments.values())
+
+
+# --- the history in blocks written once (issue 11 part 4: checkpoints that cost little) ------
+
+
+def test_history_blocks_are_written_once_and_a_resume_is_bit_identical(tmp_path, monkeypatch):
+    monkeypatch.setattr(ckpt_module, "BLOCK", 8)
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([0, 1, 1, 0])
+    path = tmp_path / "c.npz"
+    whole = bp.mlp([2, 4, 1], seed=1)
+    full = bp.fit(whole, X, y, epochs=30, batch_size=2, progress=False)
+    net = bp.mlp([2, 4, 1], seed=1)
+    bp.fit(net, X, y, epochs=21, batch_size=2, progress=False, checkpoint=path, checkpoint_every=5)
+    folder = tmp_path / "c.npz.history"
+    blocks = sorted(folder.iterdir())
+    assert [b.name[:6] for b in blocks] == ["000000", "000001"]  # 21 epochs: two full blocks of 8, 5 rows inline
+    stamps = {b.name: b.stat().st_mtime_ns for b in blocks}
+    resumed = bp.mlp([2, 4, 1], seed=7)
+    history = bp.fit(resumed, X, y, epochs=30, batch_size=2, progress=False, resume=path, checkpoint=path,
+                     checkpoint_every=5)
+    for name, p in whole.params.items():
+        assert np.array_equal(p, resumed.params[name]), name
+    for metric in ("loss", "accuracy"):
+        assert np.array_equal(history[metric], full[metric])
+    assert np.array_equal(load_checkpoint(path).metrics["loss"], full["loss"])
+    kept = {b.name: b.stat().st_mtime_ns for b in folder.iterdir()}
+    assert sorted(kept)[:2] == sorted(stamps) and all(kept[n] == t for n, t in stamps.items())  # never rewritten
+    assert len(kept) == 3  # 30 epochs: a third block
+
+
+def test_a_missing_history_block_is_a_clear_error_and_another_runs_blocks_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(ckpt_module, "BLOCK", 4)
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([0, 1, 1, 0])
+    path = tmp_path / "c.npz"
+    bp.fit(bp.mlp([2, 3, 1], seed=0), X, y, epochs=9, progress=False, checkpoint=path)
+    first = {b.name for b in (tmp_path / "c.npz.history").iterdir()}
+    bp.fit(bp.mlp([2, 3, 1], seed=5), X, y, epochs=9, progress=False, checkpoint=path)  # another run, same file
+    second = {b.name for b in (tmp_path / "c.npz.history").iterdir()}
+    assert len(first) == len(second) == 2 and not first & second
+    next(iter((tmp_path / "c.npz.history").iterdir())).unlink()
+    with pytest.raises(bp.ModelFileError, match="history block"):
+        load_checkpoint(path)

@@ -85,7 +85,9 @@ def write_archive(
     return Path(path)
 
 
-def read_archive(path: Path, format: str, version: int, what: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def read_archive(
+    path: Path, format: str, version: int | tuple[int, ...], what: str
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read an archive written by ``write_archive``: its header and its arrays.
 
     Never unpickles: every member must be a plain ``.npy`` array. ``what`` names
@@ -112,9 +114,10 @@ def read_archive(path: Path, format: str, version: int, what: str) -> tuple[dict
     if not isinstance(header, dict) or header.get("format") != format:
         found = header.get("format") if isinstance(header, dict) else header
         raise ModelFileError(f"{path} is not a backproplab {what} (header format {found!r:.60})")
-    if header.get("format_version") != version:
+    versions = (version,) if isinstance(version, int) else version
+    if header.get("format_version") not in versions:
         raise ModelFileError(
             f"{path} has {format} format version {header.get('format_version')!r:.20}; "
-            f"this backproplab reads version {version}"
+            f"this backproplab reads version {' or '.join(map(str, versions))}"
         )
     return header, arrays

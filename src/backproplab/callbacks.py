@@ -43,6 +43,14 @@ class History:
             raise KeyError(f"no metric {name!r}; recorded: {', '.join(self._metrics) or 'none'}")
         return np.asarray(self._metrics[name], dtype=np.float64)
 
+    def lengths(self) -> dict[str, int]:
+        """Rows recorded per metric."""
+        return {name: len(values) for name, values in self._metrics.items()}
+
+    def rows(self, name: str, start: int, stop: int) -> np.ndarray:
+        """``history[name][start:stop]``, converting only those rows (checkpoints write the new ones)."""
+        return np.asarray(self._metrics[name][start:stop], dtype=np.float64)
+
     def __contains__(self, name: object) -> bool:
         return name in self._metrics
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,12 @@ from .network import Network
 from .optim import Optimizer
 
 FORMAT = "backproplab-checkpoint"
-FORMAT_VERSION = 1
+#: 2: the history's rows in blocks of ``BLOCK`` epochs, each in its own file beside the checkpoint and
+#: written once; the last rows in the checkpoint itself. 1 (still read): every row in the checkpoint.
+FORMAT_VERSION = 2
+BLOCK_FORMAT = "backproplab-history-block"
+#: Epochs of history per block file.
+BLOCK = 4096
 
 
 @dataclass
@@ -116,6 +122,7 @@ def save_checkpoint(
     fit: dict[str, Any] | None = None,
     position: Position | None = None,
     callbacks: Sequence[Callback] = (),
+    blocks: dict[int, str] | None = None,
 ) -> Path:
     """Write the training state to ``path`` atomically and return the path.
 
@@ -134,13 +141,23 @@ def save_checkpoint(
         Where inside epoch ``epoch + 1`` training stopped.
     callbacks : sequence of Callback
         Their ``state_dict()`` is saved, by position in the sequence.
+    blocks : dict, optional
+        Blocks of history already written, by index (filled in here): a writer
+        that passes the same dict to every save writes each block once, so a
+        checkpoint costs the same at epoch 300,000 as at epoch 500.
     """
     buffers = net.buffers  # the file keeps the state dict's two kinds apart: "param/0.W", "buffer/1.running_mean"
     arrays = {f"{'buffer' if name in buffers else 'param'}/{name}": a for name, a in net.state_dict().items()}
     for name, slots in optimizer.state.items():
         for key, value in slots.items():
             arrays[f"optim/{name}/{key}"] = np.asarray(value)
-    arrays.update({f"history/{name}": history[name] for name in history.keys()})  # noqa: SIM118 - not a dict
+    path, lengths = Path(path), history.lengths()
+    full = min(lengths.values(), default=0) // BLOCK  # blocks every metric has filled: they never change
+    blocks = {} if blocks is None else blocks
+    for i in range(full):
+        if i not in blocks:
+            blocks[i] = _write_block(path, history, i)
+    arrays.update({f"history/{name}": history.rows(name, full * BLOCK, n) for name, n in lengths.items()})
     saved_callbacks = {}
     for i, cb in enumerate(callbacks):
         if state := cb.state_dict():
@@ -156,6 +173,7 @@ def save_checkpoint(
         "callbacks": saved_callbacks,
         "fit": dict(fit or {}),
         "position": None,
+        "history_blocks": [blocks[i] for i in range(full)],
     }
     if position is not None:
         header["position"] = {"start": int(position.start), "shuffled": position.order is not None}
@@ -166,7 +184,57 @@ def save_checkpoint(
             arrays["position/correct"] = np.asarray(position.correct)
         for name, value in position.last_good.items():
             arrays[f"position/last_good/{name}"] = value
-    return write_archive(path, FORMAT, FORMAT_VERSION, header, arrays)
+    write_archive(path, FORMAT, FORMAT_VERSION, header, arrays)
+    _remove_unused_blocks(path, set(header["history_blocks"]))
+    return path
+
+
+def _blocks_folder(path: Path) -> Path:
+    return path.with_name(path.name + ".history")
+
+
+def _write_block(path: Path, history: History, i: int) -> str:
+    """Write rows ``[i * BLOCK, (i + 1) * BLOCK)`` of every metric beside ``path`` (atomically); return its name.
+
+    The name carries a hash of the rows, so a block already on disk under that
+    name holds exactly these rows and is not written again.
+    """
+    rows = {name: history.rows(name, i * BLOCK, (i + 1) * BLOCK) for name in history.keys()}  # noqa: SIM118
+    digest = hashlib.blake2b(digest_size=8)
+    for name, a in rows.items():
+        digest.update(name.encode() + a.tobytes())
+    name = f"{i:06d}-{digest.hexdigest()}.npz"
+    target = _blocks_folder(path) / name
+    if not target.is_file():
+        write_archive(target, BLOCK_FORMAT, 1, {}, rows)
+    return name
+
+
+def _remove_unused_blocks(path: Path, keep: set[str]) -> None:
+    """Delete blocks (and temporaries) the checkpoint just written does not name: an earlier run's."""
+    folder = _blocks_folder(path)
+    if folder.is_dir():
+        for stale in folder.iterdir():
+            if stale.name not in keep:
+                stale.unlink(missing_ok=True)
+
+
+def _read_blocks(path: Path, names: Any, tail: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The history's rows: the blocks ``names`` (files beside ``path``) followed by the checkpoint's own."""
+    if not isinstance(names, list) or not all(isinstance(n, str) and re.fullmatch(r"\d{6}-[0-9a-f]{16}\.npz", n)
+                                              for n in names):
+        raise ValueError(f"bad history blocks {names!r:.80}")
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in tail}
+    for block in names:
+        try:
+            _, rows = read_archive(_blocks_folder(path) / block, BLOCK_FORMAT, 1, "history block")
+        except FileNotFoundError as exc:
+            raise ValueError(f"history block {block} is missing from {_blocks_folder(path)}") from exc
+        if rows.keys() != tail.keys() or any(len(a) != BLOCK for a in rows.values()):
+            raise ValueError(f"history block {block} does not fit the checkpoint")
+        for name, a in rows.items():
+            parts[name].append(a)
+    return {name: np.concatenate([*parts[name], tail[name]]) if parts[name] else tail[name] for name in tail}
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -181,7 +249,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         package reads, or is damaged.
     """
     path = Path(path)
-    header, arrays = read_archive(path, FORMAT, FORMAT_VERSION, "checkpoint")
+    header, arrays = read_archive(path, FORMAT, (1, FORMAT_VERSION), "checkpoint")
     try:
         groups = _split(arrays)
         opt_state: dict[str, dict[str, np.ndarray]] = {}
@@ -198,7 +266,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         if not isinstance(header["rng"], dict) or not isinstance(header["layer_rngs"], dict):
             raise ValueError("bad generator state")
         diverged = {int(run): int(e) for run, e in dict(header["diverged"]).items()}
-        for name, rows in groups.get("history", {}).items():
+        groups["history"] = _read_blocks(path, header.get("history_blocks", []), groups.get("history", {}))
+        for name, rows in groups["history"].items():
             if rows.dtype.kind != "f" or rows.ndim not in (1, 2) or len(rows) > epoch:
                 raise ValueError(f"history {name!r} is not one row of numbers per epoch ({rows.dtype}, {rows.shape})")
         position = None

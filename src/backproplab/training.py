@@ -275,6 +275,7 @@ class _Checkpoints:
 
     def __init__(self, path: Path | None, every: int | None, settings: dict[str, Any], epochs: int) -> None:
         self.path, self.every, self.settings, self.epochs = path, every, settings, epochs
+        self.blocks: dict[int, str] = {}  # history blocks written so far: each is written once
 
     @classmethod
     def check(
@@ -309,7 +310,9 @@ class _Checkpoints:
         return ckpt.position
 
     def save(self, epoch: int, position: _checkpoint.Position | None = None) -> None:
-        _checkpoint.save_checkpoint(self.path, epoch=epoch, fit=self.settings, position=position, **self.objects)
+        _checkpoint.save_checkpoint(
+            self.path, epoch=epoch, fit=self.settings, position=position, blocks=self.blocks, **self.objects
+        )
 
     def on_step(self, signals: Any, epoch: int, done: int, n: int, order: np.ndarray | None, totals: EpochTotals,
                 guard: _Divergence) -> None:
