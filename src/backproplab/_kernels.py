@@ -26,9 +26,11 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
       layer of stacked runs on a shared input): matmul runs a transposed view
       several times slower than a contiguous copy in float32 (B2 float32).
 
-    Measured in ``benchmarks/`` (CPU seconds, one BLAS thread, load ~15):
-    B1 0.070 s with these cases against 0.08x s with plain matmul; B2 float64
-    1.1x against 1.xx s, float32 0.9x against 1.0x s.
+    Measured 2026-12-01 (``fit`` on the ``benchmarks/`` workloads, CPU seconds,
+    one BLAS thread, a machine at load 15-20, medians): B1 0.070 s with the
+    first case against 0.076-0.080 s with plain matmul; B2 float32 0.78-0.81 s
+    with the other two against 0.98-1.06 s without; B2 float64 moved within
+    the noise (1.08-1.17 against 1.10-1.12 s).
     """
     if a.ndim == 2 and b.ndim == 2 and (out is None or a.dtype == b.dtype == out.dtype):
         return a.dot(b, out=out)
@@ -43,9 +45,10 @@ def sum_over_batch(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``dout.sum(-2, keepdims=True)`` written into ``out``: ``(R, B, D) -> (R, 1, D)``, ``(B, D) -> (1, D)``.
 
     With a runs axis, NumPy's reduction over the middle axis of ``(R, B, D)``
-    runs one short inner loop per run; ``einsum`` sums the same numbers 4-5x
+    runs one short inner loop per run; ``einsum`` sums the same numbers 4-6x
     faster for ``R`` in the thousands (``db`` of the report's 1,000 stacked XOR
-    networks: 26 us against 110 us per call, measured 2026-11-30). Its order of
+    networks, ``(1000, 4, 1)``: 42 against 182 us per call; ``(1000, 4, 8)``:
+    214 against 1217 us; measured 2026-12-01 at load 11). Its order of
     summation for ``D = 1`` is not NumPy's sequential one, and the report's
     numbers (``backproplab reproduce``) were computed with it: it stays.
     """
