@@ -226,3 +226,13 @@ def test_mlp_default_seed_is_zero_and_a_seed_list_sets_the_runs():
 def test_mlp_refuses_seed_lists_that_are_not_non_negative_ints(seed):
     with pytest.raises(ValueError, match="seed must be a non-negative int or a non-empty sequence of them"):
         bp.mlp([2, 3, 1], seed=seed)
+
+
+def test_a_stacked_softmax_run_that_overflows_reports_nan_without_a_warning():
+    net = bp.Network([bp.Dense(1, 2, runs=2)], output="softmax")
+    net.set_params({"0.W": [[[10.0, 10.0]], [[1.0, -1.0]]], "0.b": np.zeros((2, 1, 2))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = net.predict_proba([[1e308]])  # run 0: both logits inf, inf - inf is NaN
+    assert np.isnan(p[0]).all()
+    np.testing.assert_allclose(p[1], [[1.0, 0.0]])
