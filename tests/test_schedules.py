@@ -11,7 +11,15 @@ import pytest
 import backproplab as bp
 from backproplab.data import logic_table
 from backproplab.optim import SGD
-from backproplab.schedules import SCHEDULES, CosineDecay, ExponentialDecay, StepDecay
+from backproplab.schedules import (
+    SCHEDULES,
+    CosineDecay,
+    ExponentialDecay,
+    InverseScaling,
+    Plateau,
+    ReduceOnPlateau,
+    StepDecay,
+)
 from backproplab.training import Callback
 
 
@@ -46,7 +54,9 @@ class RecordLR(Callback):
         self.rates.append(state.optimizer.lr)
 
 
-@pytest.mark.parametrize("schedule", [StepDecay(2, 0.5), ExponentialDecay(0.8), CosineDecay(4)])
+@pytest.mark.parametrize(
+    "schedule", [StepDecay(2, 0.5), ExponentialDecay(0.8), CosineDecay(4), InverseScaling(0.5, scale=3)]
+)
 def test_fit_uses_lr_at_epoch_and_restores_base(schedule):
     X, y = logic_table("xor")
     net = bp.mlp([2, 3, 1], seed=0)
@@ -75,7 +85,10 @@ def test_lr_at_without_base_raises():
 @pytest.mark.parametrize(
     ("make", "match"),
     [(lambda: StepDecay(0), "step_size"), (lambda: ExponentialDecay(-1), "gamma"),
-     (lambda: CosineDecay(5, min_factor=2), "min_factor"), (lambda: CosineDecay(0), "t_max")],
+     (lambda: CosineDecay(5, min_factor=2), "min_factor"), (lambda: CosineDecay(0), "t_max"),
+     (lambda: InverseScaling(-0.5), "power_t"), (lambda: InverseScaling(0.5, scale=0), "scale"),
+     (lambda: Plateau(0), "patience"), (lambda: Plateau(-np.inf), "patience"), (lambda: Plateau(3, -1), "min_delta"),
+     (lambda: Plateau(3, mode="up"), "mode"), (lambda: ReduceOnPlateau(divisor=0.5), "divisor")],
 )
 def test_bad_arguments(make, match):
     with pytest.raises(ValueError, match=match):
@@ -85,3 +98,53 @@ def test_bad_arguments(make, match):
 def test_registry_names():
     assert set(SCHEDULES) == {"step", "exponential", "cosine"}
     assert math.isclose(SCHEDULES["cosine"](2).lr_at(1, 1.0), 0.5)
+
+
+def test_inverse_scaling_is_scikit_learns_invscaling():
+    """scikit-learn's SGD sets lr = lr0 / (t + 1) ** power_t after each epoch, t = samples seen so far."""
+    from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
+
+    theirs = SGDOptimizer([np.zeros(1)], 0.1, "invscaling", power_t=0.3)
+    n, mine = 37, InverseScaling(0.3, scale=37)
+    for epoch in range(1, 6):
+        theirs.iteration_ends(epoch * n)
+        assert mine.lr_at(epoch, 0.1) == pytest.approx(theirs.learning_rate, rel=1e-15)
+        assert InverseScaling(0.3).lr_at(epoch * n, 0.1) == pytest.approx(theirs.learning_rate, rel=1e-15)
+    assert InverseScaling(0.0).lr_at(1000, 0.1) == 0.1  # power 0: constant
+
+
+def test_plateau_counts_like_scikit_learn():
+    p = Plateau(patience=2, min_delta=0.1)
+    # 1.0 improves on inf; 0.95 is better but by < 0.1: counts and becomes the best; 0.8 improves on 0.95 by 0.15
+    assert [p.update(v) for v in (1.0, 0.95, 0.8, 0.75, 0.74, 0.9)] == [False, False, False, False, False, True]
+    assert p.best == 0.74 and p.count == 3
+    p.reset()
+    assert p.count == 0 and p.best == 0.74
+    score = Plateau(patience=1, min_delta=0.01, mode="max")
+    assert [score.update(v) for v in (0.5, 0.6, 0.6, 0.6)] == [False, False, False, True]
+    flat = Plateau(patience=1, min_delta=0.0)
+    assert not any(flat.update(1.0) for _ in range(5)) and flat.count == 0  # with no margin, equal is no stall
+    forever = Plateau(patience=np.inf)
+    assert not any(forever.update(1.0) for _ in range(1000))
+
+
+def test_reduce_on_plateau_divides_then_stops():
+    class Opt:
+        lr = 1e-5
+
+    opt, r = Opt(), ReduceOnPlateau(patience=1, min_delta=1e-3)
+    stops = [r.observe(1.0, opt) for _ in range(7)]
+    # the count exceeds 1 on the 3rd epoch (1.0 then two stalls): 1e-5 -> 2e-6, again 2 epochs later -> 4e-7,
+    # and 2 epochs later the rate is below min_lr=1e-6: stop
+    assert stops == [False, False, False, False, False, False, True]
+    assert opt.lr == pytest.approx(1e-5 / 25, rel=1e-15)
+
+
+def test_reduce_on_plateau_in_fit_lowers_the_rate_and_restores_it():
+    X, y = logic_table("xor")
+    record, opt = RecordLR(), SGD(1e-9)  # too small to make progress: every epoch is a plateau
+    reduce = ReduceOnPlateau(patience=2, min_delta=1e-3, min_lr=1e-12)
+    bp.fit(bp.mlp([2, 3, 1], seed=0), X, y, optimizer=opt, epochs=8, progress=False, callbacks=[reduce, record])
+    assert record.rates[:3] == [1e-9] * 3 and record.rates[3] == pytest.approx(2e-10)
+    assert opt.lr == 1e-9
+    assert set(reduce.state_dict()) == {"best", "count"}

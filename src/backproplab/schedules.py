@@ -1,4 +1,4 @@
-"""Learning-rate schedules: step, exponential and cosine decay, applied once per epoch.
+"""Learning-rate schedules: step, exponential, cosine and inverse-scaling decay, and reduce-on-plateau.
 
 A schedule is a ``Callback`` for ``fit``::
 
@@ -11,13 +11,19 @@ epoch count means the same thing whatever the batch size and data size, which
 is how schedules are written in papers and how PyTorch's ``lr_scheduler`` and
 Keras' ``LearningRateScheduler`` are usually driven. ``lr_at`` is a pure
 function of the epoch, so a schedule can be plotted or tested without training.
+
+``ReduceOnPlateau`` is the one schedule that watches training instead: it divides
+the rate when a metric stops improving (scikit-learn's ``learning_rate="adaptive"``),
+counting with ``Plateau``, scikit-learn's no-improvement counter.
 """
 
 from __future__ import annotations
 
 import math
 
-from ._checks import check_positive_float, check_positive_int
+import numpy as np
+
+from ._checks import check_choice, check_positive_float, check_positive_int
 from .callbacks import Callback, FitState
 
 
@@ -131,5 +137,123 @@ class CosineDecay(Schedule):
         return f"CosineDecay(t_max={self.t_max}, min_factor={self.min_factor})"
 
 
+class InverseScaling(Schedule):
+    """Divide the rate by a power of the time (scikit-learn's ``learning_rate="invscaling"``).
+
+    ``lr = lr0 / (1 + scale * epoch) ** power_t``
+
+    scikit-learn counts time in samples seen: after ``e`` epochs of ``n`` samples its
+    rate is ``lr0 / (e * n + 1) ** power_t``, which is ``scale=n``; ``factor(t)`` with
+    the default ``scale=1`` takes its sample count ``t`` directly.
+    """
+
+    def __init__(self, power_t: float = 0.5, scale: float = 1.0) -> None:
+        super().__init__()
+        self.power_t = check_positive_float("power_t", power_t, allow_zero=True)
+        self.scale = check_positive_float("scale", scale)
+
+    def factor(self, epoch: int) -> float:
+        return float((1.0 + self.scale * epoch) ** -self.power_t)
+
+    def __repr__(self) -> str:
+        return f"InverseScaling(power_t={self.power_t}, scale={self.scale})"
+
+
+def _check_patience(patience: float) -> float:
+    """An integer >= 1, or ``inf`` (never run out of patience), as scikit-learn's ``n_iter_no_change``."""
+    if isinstance(patience, (float, np.floating)) and math.isinf(patience):
+        if patience > 0:
+            return math.inf
+        raise ValueError(f"patience must be an integer >= 1 or inf, got {patience}")
+    return check_positive_int("patience", patience)
+
+
+class Plateau:
+    """Counts the epochs in a row whose value did not improve on the best by ``min_delta``.
+
+    scikit-learn's no-improvement count: for ``mode="min"`` (a loss) an epoch counts
+    when ``value > best - min_delta``, for ``"max"`` (a score) when
+    ``value < best + min_delta``; any other epoch resets the count. ``best`` is the
+    best value seen (taken even when it improves by less than ``min_delta``).
+    ``update`` returns True once the count exceeds ``patience``.
+    """
+
+    def __init__(self, patience: float = 10, min_delta: float = 1e-4, mode: str = "min") -> None:
+        self.patience = _check_patience(patience)
+        self.min_delta = check_positive_float("min_delta", min_delta, allow_zero=True)
+        self.mode = check_choice("mode", mode, ("min", "max"))
+        self.best = math.inf if mode == "min" else -math.inf
+        self.count = 0
+
+    def update(self, value: float) -> bool:
+        """Take one epoch's value; True when more than ``patience`` epochs in a row did not improve."""
+        if self.mode == "min":
+            stalled, better = value > self.best - self.min_delta, value < self.best
+        else:
+            stalled, better = value < self.best + self.min_delta, value > self.best
+        self.count = self.count + 1 if stalled else 0
+        if better:
+            self.best = float(value)
+        return self.count > self.patience
+
+    def reset(self) -> None:
+        """Start counting again (the best value is kept)."""
+        self.count = 0
+
+
+class ReduceOnPlateau(Callback):
+    """Divide the rate by ``divisor`` when ``monitor`` stops improving; stop once it is at most ``min_lr``.
+
+    scikit-learn's ``learning_rate="adaptive"`` with its defaults: when more than
+    ``patience`` epochs in a row did not improve by ``min_delta`` (see ``Plateau``),
+    ``lr = lr / divisor`` and the count starts again, unless ``lr <= min_lr``:
+    then training stops. The base rate is restored when ``fit`` ends.
+    """
+
+    def __init__(
+        self, patience: float = 10, min_delta: float = 1e-4, divisor: float = 5.0, min_lr: float = 1e-6,
+        monitor: str = "loss", mode: str = "min",
+    ) -> None:
+        self.plateau = Plateau(patience, min_delta, mode)
+        self.divisor = check_positive_float("divisor", divisor)
+        if self.divisor <= 1:
+            raise ValueError(f"divisor must be > 1 (it lowers the rate), got {divisor}")
+        self.min_lr = check_positive_float("min_lr", min_lr, allow_zero=True)
+        self.monitor = monitor
+        self.base_lr: float | None = None
+
+    def observe(self, value: float, optimizer: object) -> bool:
+        """Take one epoch's ``value``, lowering ``optimizer.lr`` on a plateau; True when training should stop."""
+        if not self.plateau.update(value):
+            return False
+        if optimizer.lr <= self.min_lr:
+            return True
+        optimizer.lr = optimizer.lr / self.divisor
+        self.plateau.reset()
+        return False
+
+    def on_fit_begin(self, state: FitState) -> None:
+        self.base_lr = state.optimizer.lr
+
+    def on_epoch_end(self, state: FitState) -> None:
+        if self.observe(float(state.history[self.monitor][-1]), state.optimizer):
+            state.stop = True
+
+    def on_fit_end(self, state: FitState) -> None:
+        state.optimizer.lr = self.base_lr
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"best": np.array(self.plateau.best), "count": np.array(self.plateau.count)}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.plateau.best, self.plateau.count = float(state["best"]), int(state["count"])
+
+    def __repr__(self) -> str:
+        p = self.plateau
+        return (f"ReduceOnPlateau(patience={p.patience}, min_delta={p.min_delta}, divisor={self.divisor}, "
+                f"min_lr={self.min_lr}, monitor={self.monitor!r}, mode={p.mode!r})")
+
+
 #: Schedules by name, for config files and the command line.
+#: (InverseScaling and ReduceOnPlateau take other arguments than the epoch count config files pass.)
 SCHEDULES: dict[str, type[Schedule]] = {"step": StepDecay, "exponential": ExponentialDecay, "cosine": CosineDecay}
