@@ -224,8 +224,10 @@ class ReduceOnPlateau(Callback):
 
     def observe(self, value: float, optimizer: object) -> bool:
         """Take one epoch's ``value``, lowering ``optimizer.lr`` on a plateau; True when training should stop."""
-        if not self.plateau.update(value):
-            return False
+        return self.plateau.update(value) and self.reduce(optimizer)
+
+    def reduce(self, optimizer: object) -> bool:
+        """On a plateau: divide the rate and count again; True (stop) if it is already at most ``min_lr``."""
         if optimizer.lr <= self.min_lr:
             return True
         optimizer.lr = optimizer.lr / self.divisor

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.init import INITIALIZERS, get_initializer, glorot_normal, glorot_uniform, he_normal, he_uniform
+from backproplab.init import (
+    INITIALIZERS,
+    get_initializer,
+    glorot_normal,
+    glorot_uniform,
+    he_normal,
+    he_uniform,
+    sklearn_uniform,
+    sklearn_uniform_logistic,
+)
 from backproplab.layers import ACTIVATIONS, activation
 from backproplab.network import LAYERS
 
@@ -33,7 +42,8 @@ def test_initialisers_are_the_documented_formulas_draw_for_draw(init, draw):
 
 def test_initialiser_registry_and_unknown_names():
     assert {"he_normal": he_normal, "he_uniform": he_uniform, "glorot_normal": glorot_normal,
-                            "glorot_uniform": glorot_uniform} == INITIALIZERS
+                            "glorot_uniform": glorot_uniform, "sklearn_uniform": sklearn_uniform,
+                            "sklearn_uniform_logistic": sklearn_uniform_logistic} == INITIALIZERS
     with pytest.raises(ValueError, match="unknown init 'lecun'; known: glorot_normal, glorot_uniform"):
         get_initializer("lecun")
 
