@@ -22,11 +22,14 @@ SMALL = {"hidden_layer_sizes": (16,), "learning_rate_init": 0.01, "max_iter": 60
     [
         MLPClassifier(**SMALL),
         MLPRegressor(**SMALL),
-        MLPClassifier(**{**SMALL, "early_stopping": True, "dropout": 0.1, "batch_norm": True, "solver": "adamw"}),
-        MLPRegressor(**{**SMALL, "early_stopping": True, "solver": "sgd", "activation": "tanh"}),
+        MLPClassifier(**{**SMALL, "dropout": 0.1, "batch_norm": True, "solver": "adamw", "init": "he_normal"}),
+        MLPRegressor(**{**SMALL, "solver": "sgd", "activation": "tanh", "learning_rate": "adaptive"}),
+        MLPClassifier(**{**SMALL, "solver": "lbfgs"}),
+        MLPRegressor(**{**SMALL, "solver": "lbfgs", "activation": "logistic"}),
     ]
 )
 def test_sklearn_estimator_checks(estimator, check):
+    # early_stopping=True is left out: its partial_fit refuses to run, as scikit-learn's does, and one check calls it.
     check(estimator)
 
 
@@ -65,6 +68,7 @@ def test_curves_and_attributes(iris):
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1)
     without = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=1).fit(X, y)
     assert without.validation_scores_ is None and len(without.loss_curve_) == 5
+    assert without.best_loss_ == min(without.loss_curve_) and without.t_ == 5 * len(X)
 
 
 def test_string_labels_and_refit_is_deterministic(iris):
@@ -86,14 +90,11 @@ def test_regressor_multi_output_and_r2():
     assert single.predict(X).shape == (200,)
 
 
-def test_alpha_is_scikit_learns_penalty_per_batch(iris):
-    # The L2 gradient alpha * W / batch_size, as scikit-learn adds it, becomes the optimizer's weight decay.
+def test_alpha_shrinks_the_weights(iris):
     X, y = iris
-    clf = MLPClassifier(hidden_layer_sizes=(4,), alpha=0.5, batch_size=25, max_iter=1, random_state=0)
-    assert clf._optimizer(25).weight_decay == pytest.approx(0.02)
     strong = MLPClassifier(hidden_layer_sizes=(8,), alpha=50.0, max_iter=50, random_state=0).fit(X, y)
     weak = MLPClassifier(hidden_layer_sizes=(8,), alpha=0.0, max_iter=50, random_state=0).fit(X, y)
-    assert np.abs(strong.net_.params["0.W"]).sum() < np.abs(weak.net_.params["0.W"]).sum()
+    assert np.abs(strong.coefs_[0]).sum() < np.abs(weak.coefs_[0]).sum()
 
 
 def test_pickle_round_trip(iris):
@@ -102,14 +103,11 @@ def test_pickle_round_trip(iris):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), clf.predict_proba(X))
 
 
-@pytest.mark.parametrize(
-    ("params", "match"),
-    [({"solver": "lbfgs"}, "solver"), ({"activation": "softplus"}, "activation"),
-     ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"), ({"batch_size": 0}, "batch_size"),
-     ({"validation_fraction": 1.5}, "validation_fraction"), ({"learning_rate_init": -1}, "lr"),
-     ({"alpha": -0.1}, "alpha")],
-)
-def test_bad_parameters_fail_in_fit(iris, params, match):
+def test_pickle_keeps_replaced_coefficients(iris):
     X, y = iris
-    with pytest.raises(ValueError, match=match):
-        MLPClassifier(**params).fit(X, y)
+    clf = MLPClassifier(**SMALL).fit(X, y)
+    clf.coefs_[1] = np.zeros_like(clf.coefs_[1])  # replaced, not changed in place
+    clf.intercepts_[1] = np.array([0.0, 5.0, 0.0])
+    back = pickle.loads(pickle.dumps(clf))
+    assert (back.predict(X) == 1).all() and (clf.predict(X) == 1).all()
+    assert back.coefs_[0] is back.net_.params["0.W"]  # the unpickled attributes are the network's arrays again

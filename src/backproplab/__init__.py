@@ -20,7 +20,7 @@ from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 from .network import Network, loss_and_gradients, mlp
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .regularization import BatchNorm, Dropout
-from .schedules import CosineDecay, ExponentialDecay, StepDecay
+from .schedules import CosineDecay, ExponentialDecay, InverseScaling, ReduceOnPlateau, StepDecay
 from .training import fit
 
 
@@ -52,6 +52,7 @@ __all__ = [
     "GradcheckResult",
     "History",
     "Identity",
+    "InverseScaling",
     "Layer",
     "LeakyReLU",
     "Loss",
@@ -61,6 +62,7 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "ReLU",
+    "ReduceOnPlateau",
     "Sigmoid",
     "StepDecay",
     "Tanh",

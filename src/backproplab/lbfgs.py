@@ -120,32 +120,31 @@ def minimize_lbfgs(
     minimize = _scipy_minimize()
 
     params, grads = net.params, net.grads
-    # Weights first, then the rest, as scikit-learn packs them: L-BFGS's sums then run in its order, and
-    # its results agree with scikit-learn's to rounding for longer.
-    names = sorted(params, key=lambda name: not name.endswith(".W"))
-    sizes = [params[name].size for name in names]
-    decayed = [name.endswith(".W") for name in names]  # Dense weights; biases and batch norm's scales are free
+    weights = [name for name in params if name.endswith(".W")]  # Dense weights; biases, batch norm's scales free
 
     def put(x: np.ndarray) -> None:
-        at = 0
-        for name, size in zip(names, sizes, strict=True):
-            params[name][...] = x[at : at + size].reshape(params[name].shape)
-            at += size
+        packed = net.vectors()  # parameters and gradients as one vector each, in the order of `params`
+        if packed is not None:
+            packed[0][...] = x  # one copy into every parameter at once
+            return
+        at = 0  # a layer swapped its arrays: by name instead
+        for p in params.values():
+            p[...] = x[at : at + p.size].reshape(p.shape)
+            at += p.size
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
         put(x)
         z = net.forward(X, train=True)
         value, dz = loss_fn.value_and_gradient(z, Y)
         net.backward(dz, input_grad=False)
-        value, parts = float(value), []
-        for name, penalised in zip(names, decayed, strict=True):
-            g = grads[name]
-            if penalised and l2:
-                W = params[name]
-                value += 0.5 * l2 * float(np.dot(W.ravel(), W.ravel()))
-                g = g + l2 * W
-            parts.append(g.ravel())
-        return value, np.concatenate(parts).astype(np.float64)  # a new array: SciPy keeps it
+        value = float(value)
+        for name in weights if l2 else ():
+            W = params[name]
+            value += 0.5 * l2 * float(np.dot(W.ravel(), W.ravel()))
+            grads[name] += l2 * W  # in place: the next backward overwrites it
+        packed = net.vectors()
+        g = packed[1] if packed is not None else np.concatenate([g.ravel() for g in grads.values()])
+        return value, g.astype(np.float64)  # a new array: SciPy keeps it
 
     iterations = 0
 
@@ -154,7 +153,7 @@ def minimize_lbfgs(
         iterations += 1
         print(f"Iteration {iterations}, loss = {intermediate_result.fun:.8f}")
 
-    x0 = np.concatenate([params[name].ravel() for name in names]).astype(np.float64)
+    x0 = np.concatenate([p.ravel() for p in params.values()]).astype(np.float64)
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging objective is SciPy's to reject
         res = minimize(objective, x0, method="L-BFGS-B", jac=True, callback=report if verbose else None,
                        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol})

@@ -1,93 +1,100 @@
-"""scikit-learn estimators: ``MLPClassifier`` and ``MLPRegressor`` backed by backproplab.
+"""scikit-learn's ``MLPClassifier`` and ``MLPRegressor``, trained by backproplab: swap the import, keep the code.
 
-They follow scikit-learn's conventions (constructor parameters stored as given,
-learned attributes ending in ``_``, ``fit`` returning ``self``) and pass its own
-``check_estimator`` suite, so they drop into ``Pipeline``, ``cross_val_score``
-and ``GridSearchCV``. Parameter names mirror ``sklearn.neural_network`` where the
-idea is the same:
+Same parameters (plus backproplab's ``init``, ``dropout``, ``batch_norm`` and the
+solvers ``"rmsprop"``/``"adamw"``), same validation and errors, same attributes
+(``coefs_``, ``intercepts_``, ``loss_curve_``, ``n_iter_``, ``t_``, ...), same
+``partial_fit``, ``warm_start`` and ``ConvergenceWarning``, and the same numbers:
+from one ``random_state`` both draw the same initial weights (``init.sklearn_params``),
+hold out the same validation rows and visit the same mini-batches, and every
+update follows scikit-learn's formulas, so coefficients agree to rounding
+(``tests/test_sklearn_lockstep.py``). The passes themselves are backproplab's
+network (``net_``), so dropout and batch norm drop in too.
 
-=====================  ==================================================
-``hidden_layer_sizes``  widths of the hidden layers
-``activation``          ``"relu"``, ``"tanh"``, ``"logistic"`` (sigmoid), ``"identity"``, ``"leaky_relu"``
-``solver``              ``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``
-``alpha``               L2 penalty ``alpha / 2 * ||W||**2`` per batch, as scikit-learn:
-                        weight decay ``g += alpha / batch_size * p`` (on biases too)
-``batch_size``          ``"auto"`` = ``min(200, n_samples)``
-``learning_rate_init``, ``max_iter`` (epochs), ``shuffle``, ``random_state``,
-``tol``, ``n_iter_no_change``, ``momentum``, ``nesterovs_momentum``,
-``beta_1``, ``beta_2``, ``epsilon``, ``early_stopping``, ``validation_fraction``
-=====================  ==================================================
-
-plus backproplab's own ``dropout`` and ``batch_norm``. Stopping follows
-scikit-learn: without ``early_stopping`` training ends when the training loss
-has not improved by ``tol`` for ``n_iter_no_change`` epochs; with it, a
-stratified ``validation_fraction`` is held out, its score (accuracy, or R²) is
-recorded in ``validation_scores_`` each epoch, and the best epoch's parameters
-are restored. ``loss_curve_`` holds the training loss per epoch.
+Training (scikit-learn's rules): the loss is the mean loss of the batch plus
+``alpha / (2 * batch) * sum(||W||**2)`` (weights only); stochastic solvers reshuffle
+every epoch and stop when the training loss (or, with ``early_stopping``, the
+validation score) has not improved by ``tol`` for more than ``n_iter_no_change``
+epochs (``schedules.Plateau``); sgd's ``learning_rate="invscaling"`` and
+``"adaptive"`` are ``schedules.InverseScaling`` and ``schedules.ReduceOnPlateau``;
+``solver="lbfgs"`` is ``lbfgs.minimize_lbfgs`` on the whole data set.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+import warnings
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .early_stopping import EarlyStopping
-from .metrics import r2_score
-from .network import Network, mlp
-from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
-from .training import Callback, FitState, fit
+from . import errors
+from ._sklearn_rules import LOSSES, make_optimizer
+from .init import INITIALIZERS, sklearn_params
+from .lbfgs import minimize_lbfgs
+from .network import mlp
+from .schedules import InverseScaling, Plateau, ReduceOnPlateau
 
-_ACTIVATIONS = {"logistic": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu",
-                "identity": "identity", "leaky_relu": "leaky_relu"}
+_ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "identity",
+                "leaky_relu": "leaky_relu"}
+_OUTPUTS = {"softmax": "softmax", "logistic": "sigmoid", "identity": "identity"}
+_STOCHASTIC = ("sgd", "adam", "rmsprop", "adamw")
 
 
-class _ValidationScore(Callback):
-    """Records the estimator's score (accuracy or R²) on the held-out part after every epoch."""
-
-    def __init__(self, X_val: np.ndarray, y_val: np.ndarray, classifier: bool) -> None:
-        self.X_val, self.y_val, self.classifier = X_val, y_val, classifier
-        self.scores: list[float] = []
-
-    def on_epoch_end(self, state: FitState) -> None:
-        if self.classifier:
-            self.scores.append(float(state.history["val_accuracy"][-1]))
-        else:
-            self.scores.append(float(r2_score(self.y_val, state.net.predict(self.X_val))))
+class DivergenceError(errors.DivergenceError, ValueError):
+    """Training diverged (NaN or infinite loss): a ``ValueError``, as scikit-learn code expects, and backproplab's."""
 
 
 class _BaseMLP(BaseEstimator):
-    """Shared fitting logic; subclasses set the output, the targets and ``predict``."""
+    """What the classifier and the regressor share: parameters, training, the attributes."""
 
-    _output = ""
+    _parameter_constraints: ClassVar[dict] = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "solver": [StrOptions({"lbfgs", *_STOCHASTIC})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"sklearn", *INITIALIZERS})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+    }
 
     def __init__(
-        self,
-        hidden_layer_sizes: tuple[int, ...] = (100,),
-        activation: str = "relu",
-        *,
-        solver: str = "adam",
-        alpha: float = 0.0001,
-        batch_size: int | str = "auto",
-        learning_rate_init: float = 0.001,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: int | None = None,
-        tol: float = 1e-4,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: int = 10,
-        dropout: float = 0.0,
+        self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *, solver: str = "adam",
+        alpha: float = 0.0001, batch_size: int | str = "auto", learning_rate: str = "constant",
+        learning_rate_init: float = 0.001, power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+        random_state: Any = None, tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
+        momentum: float = 0.9, nesterovs_momentum: bool = True, early_stopping: bool = False,
+        validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+        n_iter_no_change: float = 10, max_fun: int = 15000, init: str = "sklearn", dropout: float = 0.0,
         batch_norm: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -95,11 +102,15 @@ class _BaseMLP(BaseEstimator):
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
         self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
@@ -108,148 +119,385 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.init = init
         self.dropout = dropout
         self.batch_norm = batch_norm
 
-    # --- pieces ---------------------------------------------------------------------------------
-    def _optimizer(self, batch: int) -> Optimizer:
-        lr, wd = self.learning_rate_init, self.alpha / batch  # scikit-learn divides the penalty by the batch size
-        if self.solver == "sgd":
-            return SGD(lr, self.momentum, nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=wd)
-        if self.solver == "adam":
-            return Adam(lr, self.beta_1, self.beta_2, self.epsilon, weight_decay=wd)
-        if self.solver == "adamw":
-            return AdamW(lr, self.beta_1, self.beta_2, self.epsilon, weight_decay=wd)
-        if self.solver == "rmsprop":
-            return RMSprop(lr, eps=self.epsilon, weight_decay=wd)
-        raise ValueError(f"unknown solver {self.solver!r}; known: adam, adamw, rmsprop, sgd")
-
-    def _sizes(self, n_in: int, n_out: int) -> list[int]:
+    # --- the network and scikit-learn's view of it ----------------------------------------
+    def _hidden(self) -> list[int]:
         hidden = self.hidden_layer_sizes
-        hidden = [hidden] if isinstance(hidden, (int, np.integer)) else list(hidden)
-        if not all(isinstance(h, (int, np.integer)) and h > 0 for h in hidden):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
-        return [n_in, *hidden, n_out]
+        hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
+        if not all(isinstance(h, (Integral, np.integer)) and not isinstance(h, bool) and h > 0 for h in hidden):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
+        return [int(h) for h in hidden]
 
-    def _fit(self, X: np.ndarray, targets: np.ndarray, n_out: int, classifier: bool) -> _BaseMLP:
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; known: {', '.join(sorted(_ACTIVATIONS))}")
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not self.alpha >= 0:
-            raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
-        rng = check_random_state(self.random_state)
-        seed_net, seed_fit, seed_split = (int(s) for s in rng.randint(0, 2**31 - 1, size=3))
-        validation, callbacks, scorer = None, [], None
-        X_fit, y_fit = X, targets
-        if self.early_stopping:
-            try:  # stratified when every class can be split, as scikit-learn's MLP does
-                X_fit, X_val, y_fit, y_val = train_test_split(
-                    X, targets, test_size=self.validation_fraction, random_state=seed_split,
-                    stratify=targets if classifier else None,
-                )
-            except ValueError:
-                X_fit, X_val, y_fit, y_val = train_test_split(
-                    X, targets, test_size=self.validation_fraction, random_state=seed_split
-                )
-            validation = (X_val, y_val)
-            scorer = _ValidationScore(X_val, y_val, classifier)
-            callbacks.append(scorer)
-            stopper = EarlyStopping("val_accuracy" if classifier else "val_loss", self.n_iter_no_change, self.tol)
+    def _initialize(self, sizes: list[int], rs: np.random.RandomState) -> None:
+        """Build ``net_`` and reset what a first fit resets (scikit-learn's ``_initialize``)."""
+        if self.solver == "lbfgs" and self.dropout:
+            raise ValueError("dropout needs a stochastic solver: L-BFGS's line search needs the same loss at "
+                             "every evaluation; use solver='adam' or 'sgd', or dropout=0")
+        activation = _ACTIVATIONS[self.activation]
+        options = {"activation": activation, "output": _OUTPUTS[self.out_activation_],
+                   "dropout": float(self.dropout), "batch_norm": bool(self.batch_norm)}
+        if self.init == "sklearn":
+            drawn = sklearn_params(rs, sizes, self.activation)  # first, as scikit-learn draws them
+            seed = int(rs.randint(2**31 - 1)) if self.dropout else 0  # masks only: no draw without dropout
+            self.net_ = mlp(sizes, seed=seed, init="sklearn_uniform", **options)
+            for W, b, (coef, intercept) in zip(self._weights(), self._biases(), drawn, strict=True):
+                W[...], b[...] = coef, intercept
         else:
-            stopper = EarlyStopping("loss", self.n_iter_no_change, self.tol, restore_best=False)
-        n = X_fit.shape[0]
-        batch = min(200, n) if self.batch_size == "auto" else self.batch_size
-        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 1:
-            raise ValueError(f"batch_size must be 'auto' or a positive integer, got {self.batch_size!r}")
-        optimizer = self._optimizer(int(min(batch, n)))
-        net = mlp(
-            self._sizes(X.shape[1], n_out), activation=_ACTIVATIONS[self.activation], output=self._output,
-            seed=seed_net, dropout=self.dropout, batch_norm=self.batch_norm,
-        )
-        history = fit(
-            net, X_fit, y_fit, optimizer=optimizer, epochs=self.max_iter, batch_size=int(min(batch, n)),
-            shuffle=self.shuffle, seed=seed_fit, progress=False, callbacks=callbacks, validation=validation,
-            early_stopping=stopper,
-        )
-        self.net_: Network = net
-        self.history_ = history
-        self.loss_curve_ = [float(v) for v in history["loss"]]
-        self.loss_ = self.loss_curve_[-1]
-        self.best_loss_ = None if self.early_stopping else float(np.min(history["loss"]))
-        self.validation_scores_ = scorer.scores if scorer else None
-        self.best_validation_score_ = max(scorer.scores) if scorer else None
-        self.n_iter_ = history.epochs
-        self.t_ = history.epochs * n  # training samples seen, as scikit-learn counts
-        self.n_layers_ = len(self._sizes(1, 1))
-        self.n_outputs_ = n_out
-        self.out_activation_ = {"softmax": "softmax", "identity": "identity"}[self._output]
-        return self
+            self.net_ = mlp(sizes, seed=int(rs.randint(2**31 - 1)), init=self.init, **options)
+        self._bind()
+        self.n_layers_ = len(sizes)
+        self.n_iter_ = self.t_ = 0
+        if self.solver in _STOCHASTIC:
+            self.loss_curve_: list[float] = []
+            self._plateau = Plateau(self.n_iter_no_change, self.tol, "max" if self.early_stopping else "min")
+            self.best_loss_ = None if self.early_stopping else np.inf
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._best = None
 
-    def _logits_input(self, X: Any) -> np.ndarray:
+    def _weights(self) -> list[np.ndarray]:
+        return [p for name, p in self.net_.params.items() if name.endswith(".W")]
+
+    def _biases(self) -> list[np.ndarray]:
+        return [p[0] for name, p in self.net_.params.items() if name.endswith(".b")]  # (1, D_out) -> (D_out,)
+
+    def _bind(self) -> None:
+        """``coefs_``/``intercepts_`` become the network's own arrays, ``(fan_in, fan_out)`` and ``(fan_out,)``."""
+        self.coefs_, self.intercepts_ = self._weights(), self._biases()
+        self._own = (*self.coefs_, *self.intercepts_)  # to tell a replaced entry from the bound one
+
+    def _sync(self) -> None:
+        """Take in ``coefs_``/``intercepts_`` a user has replaced (scikit-learn reads them at every predict)."""
+        mine, given = self._own, (*self.coefs_, *self.intercepts_)
+        if len(given) == len(mine) and all(a is b for a, b in zip(given, mine, strict=True)):
+            return  # untouched, or changed in place: the network already holds the values
+        if len(given) != len(mine) or len(self.coefs_) != len(self.intercepts_):
+            raise ValueError(f"coefs_ and intercepts_ must hold {len(mine) // 2} arrays each, as fitted")
+        for theirs, own in zip(given, mine, strict=True):
+            theirs = np.asarray(theirs, dtype=np.float64)
+            if theirs.shape != own.shape:
+                raise ValueError(f"a coefs_/intercepts_ entry has shape {theirs.shape}, expected {own.shape}")
+            own[...] = theirs
+        self._bind()
+
+    def __getstate__(self) -> dict[str, Any]:
+        if hasattr(self, "net_"):
+            self._sync()  # a replaced coefs_ entry is saved through the network
+        return super().__getstate__()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if hasattr(self, "net_"):
+            self._bind()  # the unpickled network has new arrays (Network.__setstate__)
+
+    def _output(self, X: np.ndarray) -> np.ndarray:
+        """The output activation of the network on validated ``X``: ``(B, n_outputs_)``."""
+        self._sync()
+        return self.net_.predict_proba(X)
+
+    def _input(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "net_")
         return validate_data(self, X, reset=False, dtype=np.float64)
 
+    # --- training ---------------------------------------------------------------------------
+    def _fit(self, X: Any, y: Any, incremental: bool) -> _BaseMLP:
+        self._validate_params()
+        hidden = self._hidden()
+        first = not hasattr(self, "net_") or (not self.warm_start and not incremental)
+        X, Y = self._validate_input(X, y, incremental, reset=first)
+        self.n_outputs_ = Y.shape[1]
+        rs = check_random_state(self.random_state)
+        if first:
+            self._initialize([X.shape[1], *hidden, self.n_outputs_], rs)
+        else:
+            self._sync()
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, Y)
+        else:
+            self._fit_stochastic(X, Y, rs, incremental)
+        if not all(np.isfinite(p).all() for p in self.net_.params.values()):
+            raise DivergenceError("the solver produced non-finite weights; scale or standardise the inputs",
+                                  epoch=self.n_iter_, runs=(0,))
+        return self
+
+    def _fit_lbfgs(self, X: np.ndarray, Y: np.ndarray) -> None:
+        result = minimize_lbfgs(self.net_, X, Y, self._loss(), l2=self.alpha / len(X), max_iter=self.max_iter,
+                                max_fun=self.max_fun, tol=self.tol, verbose=bool(self.verbose))
+        self.n_iter_, self.loss_ = min(result.n_iter, self.max_iter), result.loss
+        if not result.converged:
+            warnings.warn(f"lbfgs failed to converge after {result.n_iter} iteration(s): {result.message}. "
+                          f"Increase max_iter (now {self.max_iter}) or max_fun (now {self.max_fun}), or scale "
+                          "the data.", ConvergenceWarning, stacklevel=3)
+
+    def _fit_stochastic(self, X: np.ndarray, Y: np.ndarray, rs: np.random.RandomState, incremental: bool) -> None:
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = make_optimizer(self)
+            self._adaptive = None
+            if self.solver == "sgd" and self.learning_rate == "adaptive":
+                self._adaptive = ReduceOnPlateau(self.n_iter_no_change, self.tol)
+                self._adaptive.plateau = self._plateau  # one no-improvement count, as scikit-learn keeps
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        X_val = Y_val = None
+        if self.early_stopping:
+            stratify = Y if self._is_classifier() and self.n_outputs_ == 1 else None
+            X, X_val, Y, Y_val = train_test_split(X, Y, random_state=rs, test_size=self.validation_fraction,
+                                                  stratify=stratify)
+            if X_val.shape[0] < 2:
+                raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
+                                 "your dataset.")
+        n = X.shape[0]
+        if self.batch_size != "auto" and self.batch_size > n:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                          stacklevel=3)
+        batch = min(200, n) if self.batch_size == "auto" else int(min(self.batch_size, n))
+        self.n_iter_, order = 0, np.arange(n)
+        try:
+            # Overflow on the way to a NaN loss is reported once, as a DivergenceError, not as warnings.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for _ in range(self.max_iter):
+                    if self.shuffle:  # scikit-learn reshuffles the previous epoch's order
+                        # with sklearn.utils.shuffle, i.e. rs.shuffle of an arange taken as indices into
+                        # `order`: the same swaps applied to `order` itself, without the argument checks
+                        # that cost scikit-learn a third of a small fit
+                        rs.shuffle(order)
+                    start = self.net_.copy_params()  # where a diverging epoch goes back to
+                    loss = self._epoch(X, Y, order if self.shuffle else None, batch)
+                    if not self._end_epoch(loss, n, X_val, Y_val, start) or incremental:
+                        break
+                    if self.n_iter_ == self.max_iter:
+                        warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                                      "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=3)
+        if self.early_stopping and self._best is not None:
+            self.net_.set_params(self._best)  # the best epoch's parameters, as scikit-learn keeps them
+
+    def _epoch(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch: int) -> float:
+        """One pass over the mini-batches; returns the epoch's mean loss (with the L2 term)."""
+        net, optimizer, loss_fn = self.net_, self._optimizer, self._loss()
+        params, grads = net.params, net.grads
+        weights = [name for name in params if name.endswith(".W")]
+        coupled = self.solver != "adamw"  # AdamW decays the weights itself (decoupled, alpha per step)
+        total = 0.0
+        for start in range(0, X.shape[0], batch):
+            rows = slice(start, start + batch) if order is None else order[start : start + batch]
+            xb, yb = X[rows], Y[rows]
+            size = xb.shape[0]
+            value, dz = loss_fn.value_and_gradient(net.forward(xb, train=True), yb)
+            net.backward(dz, input_grad=False)
+            squares = 0.0
+            for name in weights:  # L2 on the weights: alpha / (2 B) * ||W||**2 added to the loss
+                W = params[name]
+                squares += float(np.dot(W.ravel(), W.ravel()))
+                if coupled:
+                    grads[name] += (self.alpha / size) * W
+            optimizer.step(params, grads)
+            total += (value + 0.5 * self.alpha * squares / size) * size
+        return total / X.shape[0]
+
+    def _end_epoch(self, loss: float, n: int, X_val: Any, Y_val: Any, start: dict[str, np.ndarray]) -> bool:
+        """Record the epoch, adjust the rate; go on (True) or stop. scikit-learn's order of things."""
+        self.n_iter_ += 1
+        self.t_ += n
+        if not math.isfinite(loss):
+            self.net_.set_params(start)
+            if self.early_stopping and self._best is not None:
+                warnings.warn(f"training diverged in epoch {self.n_iter_} (the loss became NaN or infinite); "
+                              "kept the best epoch's parameters", ConvergenceWarning, stacklevel=4)
+                return False
+            raise DivergenceError(
+                f"training diverged: the loss became NaN or infinite in epoch {self.n_iter_}; the parameters are "
+                f"those of the end of epoch {self.n_iter_ - 1}. Try a smaller learning_rate_init "
+                f"(now {self.learning_rate_init}) or standardise the inputs.", epoch=self.n_iter_, runs=(0,))
+        self.loss_ = loss
+        self.loss_curve_.append(loss)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+        if self.early_stopping:
+            score = self._score_val(X_val, Y_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            stalled = self._plateau.update(score)
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best = self.net_.copy_params()
+        else:
+            stalled = self._plateau.update(loss)
+            self.best_loss_ = min(self.best_loss_, loss)
+        if self.solver == "sgd" and self.learning_rate == "invscaling":
+            self._optimizer.lr = InverseScaling(self.power_t).lr_at(self.t_, self.learning_rate_init)
+        if not stalled:
+            return True
+        what = "Validation score" if self.early_stopping else "Training loss"
+        msg = f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} consecutive epochs."
+        stop = self._adaptive is None or self._adaptive.reduce(self._optimizer)
+        if self.verbose:
+            lowered = f" Setting learning rate to {self._optimizer.lr:f}"
+            small = " Learning rate too small." if self._adaptive is not None else ""
+            print(msg + (small + " Stopping." if stop else lowered))
+        if not stop:
+            self._plateau.reset()
+        return not stop
+
+    def _check_solver(self) -> bool:
+        if self.solver not in _STOCHASTIC:
+            raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not "
+                                 "stochastic.")
+        return True
+
+    def fit(self, X: Any, y: Any) -> _BaseMLP:
+        """Train on ``X`` ``(n_samples, n_features)`` and ``y``; returns ``self``.
+
+        From scratch, or from the current weights with ``warm_start=True``.
+        """
+        return self._fit(X, y, incremental=False)
+
+    def _loss(self) -> Any:
+        return LOSSES[self.out_activation_]()
+
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
-    """Multi-layer perceptron classifier: softmax output, cross-entropy loss (binary problems use 2 units).
+    """Multi-layer perceptron classifier, scikit-learn's ``MLPClassifier`` trained by backproplab.
 
-    See the module docstring for the parameters. Attributes after ``fit``:
-    ``classes_``, ``net_`` (the ``Network``), ``history_``, ``loss_curve_``,
-    ``validation_scores_``, ``best_validation_score_``, ``n_iter_``, ``n_features_in_``.
+    Binary problems get one logistic output unit, multiclass a softmax, multilabel
+    (an indicator matrix ``y``) one logistic unit per label. See the module docstring
+    and scikit-learn's documentation for the parameters; backproplab adds ``init``
+    (``"sklearn"``, scikit-learn's draw, or a key of ``backproplab.init.INITIALIZERS``
+    with zero biases), ``dropout``, ``batch_norm`` and the solvers ``"rmsprop"`` and
+    ``"adamw"`` (``alpha`` is its decoupled weight decay).
+
+    Attributes
+    ----------
+    classes_, coefs_, intercepts_, n_layers_, n_outputs_, out_activation_, loss_,
+    best_loss_, loss_curve_, validation_scores_, best_validation_score_, t_, n_iter_,
+    n_features_in_, feature_names_in_ : as scikit-learn's.
+    net_ : Network
+        The trained backproplab network; ``coefs_[i]`` and ``intercepts_[i]`` are views of its arrays.
     """
 
-    _output = "softmax"
+    def _is_classifier(self) -> bool:
+        return True
 
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train on ``X`` ``(n_samples, n_features)`` and labels ``y`` ``(n_samples,)``; returns ``self``."""
-        X, y = validate_data(self, X, y, dtype=np.float64)
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        X, y = validate_data(self, X, y, multi_output=True, dtype=np.float64, reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            only = self.classes_[0]
-            raise ValueError(f"MLPClassifier needs samples of at least 2 classes; y has only one class: {only!r}")
-        return self._fit(X, encoded.astype(np.int64), len(self.classes_), classifier=True)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(f"MLPClassifier needs samples of at least 2 classes; y has only one class: "
+                                 f"{self.classes_[0]!r}")
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental and set(classes) != set(self.classes_):
+                raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous "
+                                 f"call to fit. Previously got {self.classes_}, `y` has {classes}")
+            if len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
+                                 f"'y' has {classes}.")
+        binarizer = self._label_binarizer
+        self.out_activation_ = "softmax" if binarizer.y_type_ == "multiclass" else "logistic"
+        return X, binarizer.transform(y).astype(np.float64)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``X``, ``y`` from the current weights; ``classes`` (all labels) on the first call."""
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self._label_binarizer = LabelBinarizer().fit(classes)
+            self.classes_ = self._label_binarizer.classes_
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"`classes={classes!r}` is not the same as on the first call to partial_fit, "
+                             f"which was {self.classes_!r}")
+        return self._fit(X, y, incremental=True)
+
+    def _score_val(self, X: np.ndarray, Y: np.ndarray) -> float:
+        return float(accuracy_score(self._label_binarizer.inverse_transform(Y), self._labels(self._output(X))))
+
+    def _labels(self, p: np.ndarray) -> np.ndarray:
+        return self._label_binarizer.inverse_transform(p.ravel() if self.n_outputs_ == 1 else p)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels, ``(n_samples,)`` (multilabel: ``(n_samples, n_classes)`` indicators)."""
+        return self._labels(self._output(self._input(X)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
-        X = self._logits_input(X)  # first: it raises NotFittedError before net_ is touched
-        return self.net_.predict_proba(X)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each row, ``(n_samples,)``."""
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
+        p = self._output(self._input(X))
+        return np.hstack([1 - p, p]) if self.n_outputs_ == 1 else p
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Log of ``predict_proba`` (a tiny floor keeps it finite)."""
-        return np.log(np.maximum(self.predict_proba(X), np.finfo(np.float64).tiny))
-
-
-class MLPRegressor(RegressorMixin, _BaseMLP):
-    """Multi-layer perceptron regressor: identity output, mean squared error. ``y`` may have several columns.
-
-    See the module docstring for the parameters. Attributes after ``fit`` as for
-    ``MLPClassifier`` (without ``classes_``); ``validation_scores_`` are R² values.
-    """
-
-    _output = "identity"
-
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
-        """Train on ``X`` ``(n_samples, n_features)`` and targets ``y`` ``(n_samples,)`` or ``(n_samples, K)``."""
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
-        self._y_1d = y.ndim == 1
-        Y = y[:, None] if y.ndim == 1 else y
-        return self._fit(X, Y.astype(np.float64), Y.shape[1], classifier=False)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets, ``(n_samples,)`` if fitted on 1-D ``y``, else ``(n_samples, K)``."""
-        X = self._logits_input(X)
-        out = self.net_.predict(X)
-        return out[:, 0] if self._y_1d else out
+        """Log of ``predict_proba``: ``-inf`` where a probability is 0, as scikit-learn."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
+        tags.classifier_tags.multi_label = True
         return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor, scikit-learn's ``MLPRegressor`` trained by backproplab.
+
+    Identity output, half the squared error (``loss="squared_error"``, the one loss
+    offered); ``y`` may have several columns. Parameters and attributes as for
+    ``MLPClassifier`` (without ``classes_``); ``validation_scores_`` are R² values.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_BaseMLP._parameter_constraints, "loss": [StrOptions({"squared_error"})],
+    }
+
+    def __init__(
+        self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
+        solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto", learning_rate: str = "constant",
+        learning_rate_init: float = 0.001, power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+        random_state: Any = None, tol: float = 1e-4, verbose: bool = False, warm_start: bool = False,
+        momentum: float = 0.9, nesterovs_momentum: bool = True, early_stopping: bool = False,
+        validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+        n_iter_no_change: float = 10, max_fun: int = 15000, init: str = "sklearn", dropout: float = 0.0,
+        batch_norm: bool = False,
+    ) -> None:  # spelled out: scikit-learn reads the parameters from this signature
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
+            momentum=momentum, nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change, max_fun=max_fun, init=init, dropout=dropout, batch_norm=batch_norm,
+        )
+        self.loss = loss
+
+    def _is_classifier(self) -> bool:
+        return False
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        self.out_activation_ = "identity"
+        return X, (y[:, None] if y.ndim == 1 else y).astype(np.float64)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One epoch over ``X``, ``y`` from the current weights."""
+        return self._fit(X, y, incremental=True)
+
+    def _score_val(self, X: np.ndarray, Y: np.ndarray) -> float:
+        pred = self._output(X)
+        return float(r2_score(Y, pred)) if np.isfinite(pred).all() else np.nan
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``."""
+        out = self._output(self._input(X))
+        return out[:, 0] if out.shape[1] == 1 else out

@@ -1,0 +1,132 @@
+"""Lockstep with scikit-learn: from the same start and batch order, the same coefficients after 20 iterations.
+
+The same ``random_state`` gives both libraries the same initial weights, validation rows and batch
+order (backproplab draws them as scikit-learn does); every update follows scikit-learn's formulas.
+What is left is rounding: the products are grouped differently (backproplab divides the output
+delta by the batch size before the matmul, scikit-learn after), a few 1e-16 per step.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import neural_network as sk
+from sklearn.datasets import load_digits, load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from backproplab import sklearn as bp
+
+TOL = 1e-10
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def both(kind, X, y, **params):
+    """The scikit-learn and the backproplab estimator, fitted alike (max_iter is reached on purpose)."""
+    fitted = []
+    for module in (sk, bp):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted.append(getattr(module, kind)(**params).fit(X, y))
+    return fitted
+
+
+def assert_same(theirs, mine, tol=TOL):
+    assert mine.n_iter_ == theirs.n_iter_ and mine.n_layers_ == theirs.n_layers_
+    assert mine.out_activation_ == theirs.out_activation_ and mine.n_outputs_ == theirs.n_outputs_
+    for a, b in zip(theirs.coefs_ + theirs.intercepts_, mine.coefs_ + mine.intercepts_, strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(b, a, rtol=0, atol=tol)
+    assert mine.loss_ == pytest.approx(theirs.loss_, rel=tol)
+    if hasattr(theirs, "loss_curve_"):
+        np.testing.assert_allclose(mine.loss_curve_, theirs.loss_curve_, rtol=tol)
+        assert mine.t_ == theirs.t_
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "sgd", "learning_rate": "constant"},
+        {"solver": "sgd", "learning_rate": "invscaling", "power_t": 0.3, "learning_rate_init": 0.1},
+        {"solver": "sgd", "learning_rate": "constant", "nesterovs_momentum": False, "momentum": 0.5},
+        {"solver": "adam"},
+        {"solver": "adam", "activation": "tanh", "batch_size": 32, "alpha": 0.01},
+        {"solver": "lbfgs"},
+        {"solver": "lbfgs", "activation": "tanh", "hidden_layer_sizes": (8, 6)},
+    ],
+)
+def test_classifier_twenty_iterations(iris, params):
+    X, y = iris
+    theirs, mine = both("MLPClassifier", X, y, **{"hidden_layer_sizes": (10,), "max_iter": 20, "random_state": 0,
+                                                 **params})
+    assert mine.n_iter_ == 20
+    assert_same(theirs, mine)
+
+
+def test_adaptive_rate_and_early_stopping_follow_scikit_learn(iris):
+    X, y = iris
+    params = {"hidden_layer_sizes": (10,), "max_iter": 60, "random_state": 1, "solver": "sgd",
+              "learning_rate": "adaptive", "n_iter_no_change": 2, "tol": 1e-2, "learning_rate_init": 0.05}
+    assert_same(*both("MLPClassifier", X, y, **params))
+    theirs, mine = both("MLPClassifier", X, y, **{**params, "early_stopping": True, "learning_rate": "constant"})
+    assert mine.n_iter_ < 60 and mine.validation_scores_ == theirs.validation_scores_
+    assert mine.best_validation_score_ == theirs.best_validation_score_
+    assert_same(theirs, mine)
+
+
+def test_binary_has_one_logistic_unit_like_scikit_learn():
+    X, y = load_digits(n_class=2, return_X_y=True)
+    theirs, mine = both("MLPClassifier", X / 16, y, hidden_layer_sizes=(12,), max_iter=20, random_state=2)
+    assert mine.out_activation_ == "logistic" and mine.n_outputs_ == 1 and mine.coefs_[-1].shape == (12, 1)
+    assert_same(theirs, mine)
+    np.testing.assert_allclose(mine.predict_proba(X / 16), theirs.predict_proba(X / 16), atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_regressor_twenty_iterations(solver):
+    X, y = make_regression(n_samples=120, n_features=4, n_targets=1, noise=0.5, random_state=0)
+    theirs, mine = both("MLPRegressor", X, y / y.std(), hidden_layer_sizes=(9,), max_iter=20, random_state=4,
+                        solver=solver)
+    assert_same(theirs, mine)
+    np.testing.assert_allclose(mine.predict(X), theirs.predict(X), atol=1e-10)
+
+
+def test_the_same_given_start_gives_the_same_end(iris):
+    """Weights set by hand on both (warm_start continues from them), not drawn from random_state."""
+    X, y = iris
+    rng = np.random.default_rng(7)
+    start = [rng.normal(0, 0.3, (4, 10)), rng.normal(0, 0.3, (10, 3))]
+    bias = [rng.normal(0, 0.1, 10), rng.normal(0, 0.1, 3)]
+    models = both("MLPClassifier", X, y, hidden_layer_sizes=(10,), max_iter=1, random_state=0, warm_start=True,
+                  solver="sgd")
+    for model in models:
+        model.coefs_ = [W.copy() for W in start]
+        model.intercepts_ = [b.copy() for b in bias]
+        model.set_params(max_iter=20)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+    assert_same(*models)
+
+
+@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor"])
+def test_partial_fit_n_times_equals_scikit_learns_n_calls(iris, kind):
+    X, y = iris
+    target = y if kind == "MLPClassifier" else X[:, 0] * 0.5 - y
+    models = [getattr(m, kind)(hidden_layer_sizes=(7,), random_state=3, solver="sgd", batch_size=16)
+              for m in (sk, bp)]
+    chunks = np.array_split(np.arange(len(X)), 5)
+    for _ in range(3):
+        for rows in chunks:
+            for model in models:
+                extra = {"classes": np.unique(y)} if kind == "MLPClassifier" else {}
+                model.partial_fit(X[rows], target[rows], **extra)
+    theirs, mine = models
+    assert mine.n_iter_ == theirs.n_iter_ == 1 and mine.t_ == theirs.t_ == 3 * len(X)
+    assert_same(theirs, mine)
