@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -82,3 +83,10 @@ def test_refused_before_any_work(net, kwargs, error, match):
     X, y = logic_table("xor")
     with pytest.raises(error, match=match):
         minimize_lbfgs(net(), X, y, **kwargs)
+
+
+def test_without_scipy_one_line_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "scipy.optimize", None)  # what a missing package looks like
+    X, y = logic_table("xor")
+    with pytest.raises(ImportError, match=r"^L-BFGS needs SciPy: pip install 'backproplab\[sklearn\]'$"):
+        minimize_lbfgs(bp.mlp([2, 3, 1]), X, y)

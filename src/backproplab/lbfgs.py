@@ -61,7 +61,7 @@ class LbfgsResult:
 def _scipy_minimize() -> Any:
     try:
         from scipy.optimize import minimize
-    except ImportError:  # pragma: no cover - SciPy comes with scikit-learn
+    except ImportError:
         raise ImportError("L-BFGS needs SciPy: pip install 'backproplab[sklearn]'") from None
     return minimize
 

@@ -207,6 +207,8 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X: Any, y: Any, incremental: bool) -> _BaseMLP:
         self._validate_params()
         hidden = self._hidden()
+        if self.early_stopping and incremental and self.solver in _STOCHASTIC:
+            raise ValueError("partial_fit does not support early_stopping=True")
         first = not hasattr(self, "net_") or (not self.warm_start and not incremental)
         X, Y = self._validate_input(X, y, incremental, reset=first)
         self.n_outputs_ = Y.shape[1]
@@ -240,8 +242,6 @@ class _BaseMLP(BaseEstimator):
             if self.solver == "sgd" and self.learning_rate == "adaptive":
                 self._adaptive = ReduceOnPlateau(self.n_iter_no_change, self.tol)
                 self._adaptive.plateau = self._plateau  # one no-improvement count, as scikit-learn keeps
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
         X_val = Y_val = None
         if self.early_stopping:
             stratify = Y if self._is_classifier() and self.n_outputs_ == 1 else None
