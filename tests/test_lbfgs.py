@@ -14,6 +14,9 @@ import backproplab as bp
 from backproplab.data import logic_table
 from backproplab.init import sklearn_params
 from backproplab.lbfgs import minimize_lbfgs
+from blas import one_blas_thread  # noqa: F401 - a fixture, used through pytestmark
+
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def sklearn_start(sizes, seed, activation="relu", output="softmax"):

@@ -14,6 +14,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from backproplab.sklearn import MLPClassifier, MLPRegressor
+from blas import one_blas_thread  # noqa: F401 - a fixture, used through pytestmark
+
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 SMALL = {"hidden_layer_sizes": (16,), "learning_rate_init": 0.01, "max_iter": 60, "random_state": 0}
 

@@ -15,6 +15,9 @@ from backproplab import sklearn as bps
 from backproplab.errors import BackproplabError
 from backproplab.init import sklearn_bound
 from backproplab.sklearn import DivergenceError, MLPClassifier, MLPRegressor
+from blas import one_blas_thread  # noqa: F401 - a fixture, used through pytestmark
+
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 FAST = {"hidden_layer_sizes": (8,), "max_iter": 30, "random_state": 0, "learning_rate_init": 0.01}
 

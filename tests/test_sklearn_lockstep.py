@@ -17,6 +17,9 @@ from sklearn.datasets import load_digits, load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 from backproplab import sklearn as bp
+from blas import one_blas_thread  # noqa: F401 - a fixture, used through pytestmark
+
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 TOL = 1e-10
 
