@@ -1,4 +1,4 @@
-"""scikit-learn's forms of the MLP losses and update rules, for ``backproplab.sklearn``.
+"""scikit-learn's rules for its MLPs: parameter constraints, losses and update rules, for ``backproplab.sklearn``.
 
 The math is backproplab's (``losses``, ``optim``); scikit-learn writes three
 things its own way, and a drop-in that wants scikit-learn's numbers follows it:
@@ -15,12 +15,53 @@ things its own way, and a drop-in that wants scikit-learn's numbers follows it:
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
+from .init import INITIALIZERS
 from .losses import Loss
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
+
+#: scikit-learn's ``activation`` names -> backproplab's (``leaky_relu`` is backproplab's own).
+ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "identity",
+               "leaky_relu": "leaky_relu"}
+#: Solvers that train by mini-batches (``partial_fit`` needs one); ``"lbfgs"`` is the other.
+STOCHASTIC = ("sgd", "adam", "rmsprop", "adamw")
+
+#: scikit-learn's ``_parameter_constraints`` for the MLPs, plus backproplab's parameters: validated by
+#: ``BaseEstimator._validate_params`` with scikit-learn's own messages and exception types.
+PARAMETERS: dict[str, list] = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(ACTIVATIONS))],
+    "solver": [StrOptions({"lbfgs", *STOCHASTIC})],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "power_t": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "beta_1": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "epsilon": [Interval(Real, 0, None, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+    "max_fun": [Interval(Integral, 1, None, closed="left")],
+    "init": [StrOptions({"sklearn", *INITIALIZERS})],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "batch_norm": ["boolean"],
+}
+
 
 _EPS = np.finfo(np.float64).eps
 

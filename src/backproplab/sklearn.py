@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,22 +33,19 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import errors
-from ._sklearn_rules import LOSSES, make_optimizer
-from .init import INITIALIZERS, sklearn_params
+from ._sklearn_rules import ACTIVATIONS, LOSSES, PARAMETERS, STOCHASTIC, make_optimizer
+from .init import sklearn_params
 from .lbfgs import minimize_lbfgs
 from .network import mlp
 from .schedules import InverseScaling, Plateau, ReduceOnPlateau
 
-_ACTIVATIONS = {"logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "identity": "identity",
-                "leaky_relu": "leaky_relu"}
 _OUTPUTS = {"softmax": "softmax", "logistic": "sigmoid", "identity": "identity"}
-_STOCHASTIC = ("sgd", "adam", "rmsprop", "adamw")
 
 
 class DivergenceError(errors.DivergenceError, ValueError):
@@ -58,34 +55,7 @@ class DivergenceError(errors.DivergenceError, ValueError):
 class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: parameters, training, the attributes."""
 
-    _parameter_constraints: ClassVar[dict] = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
-        "solver": [StrOptions({"lbfgs", *_STOCHASTIC})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"sklearn", *INITIALIZERS})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "batch_norm": ["boolean"],
-    }
+    _parameter_constraints: ClassVar[dict] = PARAMETERS
 
     def __init__(
         self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *, solver: str = "adam",
@@ -137,7 +107,7 @@ class _BaseMLP(BaseEstimator):
         if self.solver == "lbfgs" and self.dropout:
             raise ValueError("dropout needs a stochastic solver: L-BFGS's line search needs the same loss at "
                              "every evaluation; use solver='adam' or 'sgd', or dropout=0")
-        activation = _ACTIVATIONS[self.activation]
+        activation = ACTIVATIONS[self.activation]
         options = {"activation": activation, "output": _OUTPUTS[self.out_activation_],
                    "dropout": float(self.dropout), "batch_norm": bool(self.batch_norm)}
         if self.init == "sklearn":
@@ -151,7 +121,7 @@ class _BaseMLP(BaseEstimator):
         self._bind()
         self.n_layers_ = len(sizes)
         self.n_iter_ = self.t_ = 0
-        if self.solver in _STOCHASTIC:
+        if self.solver in STOCHASTIC:
             self.loss_curve_: list[float] = []
             self._plateau = Plateau(self.n_iter_no_change, self.tol, "max" if self.early_stopping else "min")
             self.best_loss_ = None if self.early_stopping else np.inf
@@ -207,7 +177,7 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X: Any, y: Any, incremental: bool) -> _BaseMLP:
         self._validate_params()
         hidden = self._hidden()
-        if self.early_stopping and incremental and self.solver in _STOCHASTIC:
+        if self.early_stopping and incremental and self.solver in STOCHASTIC:
             raise ValueError("partial_fit does not support early_stopping=True")
         first = not hasattr(self, "net_") or (not self.warm_start and not incremental)
         X, Y = self._validate_input(X, y, incremental, reset=first)
@@ -346,7 +316,7 @@ class _BaseMLP(BaseEstimator):
         return not stop
 
     def _check_solver(self) -> bool:
-        if self.solver not in _STOCHASTIC:
+        if self.solver not in STOCHASTIC:
             raise AttributeError(f"partial_fit is only available for stochastic optimizers. {self.solver} is not "
                                  "stochastic.")
         return True
