@@ -123,11 +123,7 @@ def minimize_lbfgs(
     weights = [name for name in params if name.endswith(".W")]  # Dense weights; biases, batch norm's scales free
 
     def put(x: np.ndarray) -> None:
-        packed = net.vectors()  # parameters and gradients as one vector each, in the order of `params`
-        if packed is not None:
-            packed[0][...] = x  # one copy into every parameter at once
-            return
-        at = 0  # a layer swapped its arrays: by name instead
+        at = 0
         for p in params.values():
             p[...] = x[at : at + p.size].reshape(p.shape)
             at += p.size
@@ -142,9 +138,7 @@ def minimize_lbfgs(
             W = params[name]
             value += 0.5 * l2 * float(np.dot(W.ravel(), W.ravel()))
             grads[name] += l2 * W  # in place: the next backward overwrites it
-        packed = net.vectors()
-        g = packed[1] if packed is not None else np.concatenate([g.ravel() for g in grads.values()])
-        return value, g.astype(np.float64)  # a new array: SciPy keeps it
+        return value, np.concatenate([g.ravel() for g in grads.values()]).astype(np.float64)  # new: SciPy keeps it
 
     iterations = 0
 
