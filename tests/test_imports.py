@@ -30,10 +30,10 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "base": ("errors", "_checks", "interrupt", "_version", "_archive"),
     "core": ("init", "layers", "regularization", "losses", "network", "optim", "gradcheck", "metrics", "_kernels"),
     "learning": (
-        "callbacks", "training", "schedules", "early_stopping", "checkpoint", "io", "data", "recording",
+        "callbacks", "training", "schedules", "early_stopping", "checkpoint", "io", "data", "recording", "lbfgs",
     ),
     "analysis": ("config", "rundir", "experiments", "trace", "viz", "report"),
-    "faces": ("cli", "web", "sklearn", "__init__", "__main__"),
+    "faces": ("cli", "web", "sklearn", "_sklearn_rules", "__init__", "__main__"),
 }
 LEVEL = {name: level for level, names in enumerate(FLOORS.values()) for name in names}
 FLOOR_NAME = dict(enumerate(FLOORS))
