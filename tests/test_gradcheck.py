@@ -118,3 +118,14 @@ def test_float32_networks_are_refused():
 def test_bad_options_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         bp.gradcheck(bp.mlp([2, 2, 1]), np.ones((2, 2)), [0, 1], **kwargs)
+
+
+def test_threshold_is_still_accepted_as_the_earlier_name_of_rtol():
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([0, 1, 1, 0])
+    net = bp.mlp([2, 3, 1], seed=0)
+    assert bp.gradcheck(net, X, y, threshold=1e-4).rtol == 1e-4
+    # A tolerance too tight to meet fails under either name, so the alias reaches the verdict.
+    assert not bp.gradcheck(net, X, y, threshold=0.0, atol=0.0, extended=False).passed
+    with pytest.raises(TypeError, match="threshold"):
+        bp.gradcheck(net, X, y, rtol=1e-5, threshold=1e-4)

@@ -226,6 +226,8 @@ def gradcheck(
     train: bool | None = None,
     extended: bool = True,
     max_rows: int | None = None,
+    *,
+    threshold: float | None = None,
 ) -> GradcheckResult:
     """Check ``net``'s backpropagated gradients against central differences.
 
@@ -262,6 +264,9 @@ def gradcheck(
     max_rows : int, optional
         Check on at most this many rows of the data, drawn from ``default_rng(seed)``
         (a mini-batch, as training sees). Default: every row.
+    threshold : float, optional
+        The earlier name of ``rtol`` (the verdict used to be ``max relative error <
+        threshold``); kept so code written for it still runs. Give one of the two.
 
     Returns
     -------
@@ -275,6 +280,10 @@ def gradcheck(
     True
     """
     eps = check_positive_float("eps", eps)
+    if threshold is not None:
+        if rtol != 1e-6:
+            raise TypeError("gradcheck takes rtol or its earlier name threshold, not both")
+        rtol = threshold
     rtol = check_positive_float("rtol", rtol, allow_zero=True)
     atol = check_positive_float("atol", atol, allow_zero=True)
     tiny = check_positive_float("tiny", tiny)
