@@ -30,7 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..config import ConfigError, ExperimentConfig, from_dict, load_config, shipped_configs, to_dict
+from ..experiments.build import build_network, check_config, load_data, n_outputs
+from ..io import load_model
+from ..network import Network, check_data
 from ..rundir import RunDirError, check_target, check_writable
 
 #: Exit codes (130 = 128 + SIGINT, the shell's convention for Ctrl-C).
@@ -283,3 +288,20 @@ def check_data_flags(config: ExperimentConfig, flags: dict[tuple[str, str], str]
             raise ConfigError(f"{flags[('data', key)]} has no effect on {name}: {why}; it applies to "
                               f"{_DATA_FLAG_SETS[key]}. Leave it out")
 
+
+def network_and_data(config: ExperimentConfig, model: str | None = None) -> tuple[Network, np.ndarray, np.ndarray]:
+    """The network a command inspects and the training rows ``X``, ``y`` it is inspected on.
+
+    The network is the one ``train`` builds from ``config`` at its initial weights, or the saved ``model``;
+    ``train``'s own checks of the config against its data run first, and the network must fit the data.
+    ``gradcheck`` and ``trace`` both start here.
+    """
+    dataset = check_config(config)
+    X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
+    if model:
+        net = load_model(model)
+        net.check_input(X, name=f"the {config.data.name} data")  # a loaded model must fit the data
+    else:
+        net = build_network(config, X.shape[1], n_outputs=n_outputs(config, dataset))
+    check_data(net, X, y)  # the output must fit the labels
+    return net, X, y

@@ -15,12 +15,21 @@ from .._checks import check_positive_float, check_positive_int
 from ..config import to_dict
 from ..data.mnist import DataFileError
 from ..data.real import check_available
-from ..experiments.build import build_network, check_config, load_data, n_outputs, train
+from ..experiments.build import train
 from ..gradcheck import GradcheckResult, gradcheck
-from ..io import load_model
-from ..network import Network, check_data
+from ..network import Network
 from ..report import Table
-from ._common import FAILED, OK, USAGE_ERRORS, Status, add_config_flags, add_output_flags, config_from_args, error
+from ._common import (
+    FAILED,
+    OK,
+    USAGE_ERRORS,
+    Status,
+    add_config_flags,
+    add_output_flags,
+    config_from_args,
+    error,
+    network_and_data,
+)
 from ._common import print_json as _print_json
 
 #: Networks with more parameters than this are checked on a sample of each parameter array by default.
@@ -79,14 +88,7 @@ def run(args: argparse.Namespace) -> int:
                    "seed": check_positive_int("--check-seed", args.check_seed, minimum=0)}
         max_checks = None if args.max_checks is None else check_positive_int("--max-checks", args.max_checks)
         check_available(config.data.name)
-        dataset = check_config(config)  # train's own checks of the config against its data, up front
-        X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
-        if args.model:
-            net = load_model(args.model)
-            net.check_input(X, name=f"the {config.data.name} data")  # a loaded model must fit the data
-        else:  # the network `train` builds, at its initial weights
-            net = build_network(config, X.shape[1], n_outputs=n_outputs(config, dataset))
-        check_data(net, X, y)  # the output must fit the labels
+        net, X, y = network_and_data(config, args.model)
         if net.dtype.name != "float64":
             raise ValueError(f"gradcheck needs a float64 network, this one is {net.dtype.name} (set --dtype float64)")
     except DataFileError as exc:  # data that could not be had: a failure, not bad usage

@@ -18,11 +18,19 @@ from .._checks import check_positive_int
 from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..errors import DivergenceError
-from ..experiments.build import build_network, build_optimizer, check_config, load_data, n_outputs, train
-from ..io import load_model
-from ..network import Network, check_data
+from ..experiments.build import build_optimizer, train
 from ..trace import LayerTrace, Trace, loss_formula, output_formula, trace
-from ._common import FAILED, OK, USAGE_ERRORS, Status, add_config_flags, add_output_flags, config_from_args, error
+from ._common import (
+    FAILED,
+    OK,
+    USAGE_ERRORS,
+    Status,
+    add_config_flags,
+    add_output_flags,
+    config_from_args,
+    error,
+    network_and_data,
+)
 from ._common import print_json as _print_json
 
 
@@ -94,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
         check_available(config.data.name)
-        net, X, y = _network_and_data(config, args)
+        net, X, y = network_and_data(config, args.model)
         row = _pick_row(X, args, config.data.name)
         if net.runs is None and args.run is not None:
             raise ValueError("--run picks a run of a network with a runs axis; this network has none")
@@ -124,17 +132,6 @@ def run(args: argparse.Namespace) -> int:
     return OK
 
 
-def _network_and_data(config: Any, args: argparse.Namespace) -> tuple[Network, np.ndarray, np.ndarray]:
-    """The network to trace (at its initial weights, or ``--model``) and the training data ``X``, ``y``."""
-    dataset = check_config(config)  # train's own checks of the config against its data, up front
-    X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
-    if args.model:
-        net = load_model(args.model)
-        net.check_input(X, name=f"the {config.data.name} data")  # a loaded model must fit the data
-    else:  # the network `train` builds, at its initial weights
-        net = build_network(config, X.shape[1], n_outputs=n_outputs(config, dataset))
-    check_data(net, X, y)  # the output must fit the labels
-    return net, X, y
 
 
 # --- text -------------------------------------------------------------------------------------
