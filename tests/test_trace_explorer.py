@@ -1,15 +1,14 @@
 """The explorer's hover shows the worked numbers of ``backproplab trace``: same values, with their formulas.
 
-A recorded XOR run is opened in Chromium (Debian's, as in ``tests/web/test_browser.py``: skipped without
-it, a failure under CI); hovering a unit fills a table of (quantity, formula, value) rows, which must
-equal ``trace`` of the recorded frame's parameters on the chosen input, in evaluation mode (the
+A recorded XOR run is opened in Chromium (Debian's, from the ``browser`` fixture of ``tests/conftest.py``:
+skipped without it, a failure under CI); hovering a unit fills a table of (quantity, formula, value) rows,
+which must equal ``trace`` of the recorded frame's parameters on the chosen input, in evaluation mode (the
 recording's), to the four significant digits the page prints.
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -22,30 +21,10 @@ from backproplab.web import write_explorer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("BACKPROPLAB_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
 
 @pytest.fixture(scope="module")
-def page():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "Playwright for Python is not installed"
-    else:
-        reason = None if os.access(CHROMIUM, os.X_OK) else f"no Chromium at {CHROMIUM}"
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests must run under CI, but: {reason}")
-        pytest.skip(reason)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=30_000)
-        p = browser.new_page()
-        p.errors = []
-        p.on("pageerror", lambda exc: p.errors.append(str(exc)))
-        p.on("console", lambda msg: p.errors.append(msg.text) if msg.type == "error" else None)
-        yield p
-        browser.close()
+def page(open_page):
+    return open_page()
 
 
 def _rows(page, layer: int, unit: int) -> dict[str, tuple[str, float | None]]:

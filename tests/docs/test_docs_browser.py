@@ -4,9 +4,9 @@ The docs are built after the test suite (``.ci/run``: the README's test command,
 file skips while ``docs/_build/html`` does not exist, unless ``BACKPROPLAB_DOCS_BUILT=1`` says it must
 (``.ci/run`` sets it and runs ``python -m pytest -q tests/docs`` after the build). The pages are served
 from 127.0.0.1 by the standard library's HTTP server, as a reader's web server would; every request the
-browser makes is recorded and must go to that server. Chromium is Debian's (``/usr/bin/chromium`` or
-``$BACKPROPLAB_CHROMIUM``, never ``playwright install``), as in ``tests/web/test_browser.py``: missing,
-the test skips, except under CI.
+browser makes is recorded and must go to that server. Chromium is Debian's, from the ``browser`` fixture of
+``tests/conftest.py`` (never ``playwright install``): missing, the test skips, except under CI or after
+the build (``BACKPROPLAB_DOCS_BUILT=1``).
 """
 
 from __future__ import annotations
@@ -20,29 +20,20 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
-
 HTML = Path(__file__).resolve().parents[2] / "docs" / "_build" / "html"
-CHROMIUM = os.environ.get("BACKPROPLAB_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 30_000
 PAGES = ["index.html", "tutorial.html", "auto_examples/plot_report_xor.html"]
+BUILT = os.environ.get("BACKPROPLAB_DOCS_BUILT") == "1"
+
+# After the build (BACKPROPLAB_DOCS_BUILT=1) a missing browser fails these tests even outside CI.
+pytestmark = pytest.mark.browser(required=BUILT)
 
 
-def _missing() -> str | None:
-    """Why the browser cannot run (None: it can). Docs not built: a skip, also under CI (see the module)."""
+def _require_build() -> None:
+    """Skip while the docs are not built (also under CI), unless ``BACKPROPLAB_DOCS_BUILT=1`` (then fail)."""
     if not (HTML / "index.html").is_file():
-        if os.environ.get("BACKPROPLAB_DOCS_BUILT") == "1":
+        if BUILT:
             pytest.fail(f"BACKPROPLAB_DOCS_BUILT=1 but {HTML / 'index.html'} does not exist")
         pytest.skip(f"the docs are not built ({HTML} is missing; python -m sphinx -b html docs docs/_build/html)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install playwright; never 'playwright install')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set BACKPROPLAB_CHROMIUM)"
-    return None
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -51,23 +42,15 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site():
-    """``(browser, base URL)``: Chromium, and the built HTML served on an ephemeral port of 127.0.0.1."""
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true" or os.environ.get("BACKPROPLAB_DOCS_BUILT") == "1":
-            pytest.fail(f"the docs browser test must run here, but: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
+def site(request):
+    """The built HTML's base URL, served on an ephemeral port of 127.0.0.1 (after checking the build exists)."""
+    _require_build()
+    request.getfixturevalue("browser")  # Chromium next: skipped or failed as tests/conftest.py says
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(HTML)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=TIMEOUT_MS)
-            yield browser, f"http://127.0.0.1:{server.server_address[1]}/"
-            browser.close()
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
@@ -78,8 +61,7 @@ _REMOTE = re.compile(r"<(?:script|link|img|iframe|source)\b[^>]*\b(?:src|href)=[
 
 def test_no_built_page_loads_anything_from_elsewhere():
     """Every page, not only the three opened below: no script, style sheet or image comes from another host."""
-    if not (HTML / "index.html").is_file():
-        _missing()  # skips (or fails under BACKPROPLAB_DOCS_BUILT=1)
+    _require_build()
     pages = sorted(HTML.rglob("*.html"))
     assert len(pages) > 20
     remote = {str(p.relative_to(HTML)): _REMOTE.findall(p.read_text(encoding="utf-8")) for p in pages}
@@ -89,15 +71,10 @@ def test_no_built_page_loads_anything_from_elsewhere():
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_loads_offline_without_errors(site, path):
-    browser, base = site
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
+def test_page_loads_offline_without_errors(site, open_page, path):
+    base, page = site, open_page()
+    errors: list[str] = page.errors
     requests: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
     page.on("request", lambda req: requests.append(req.url))
     page.on("response", lambda res: errors.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
@@ -113,7 +90,7 @@ def test_page_loads_offline_without_errors(site, path):
             assert image.evaluate("img => img.complete && img.naturalWidth > 0")
         page.wait_for_load_state("networkidle")
     finally:
-        context.close()
+        page.context.close()
     assert errors == []
     foreign = [url for url in requests if not url.startswith((base, "data:", "blob:", "about:"))]
     assert foreign == [], f"requests leaving the machine: {foreign}"

@@ -1,16 +1,14 @@
 """The explorer and the playground in a real browser: Playwright driving the system's Chromium, headless.
 
-Never ``playwright install`` (it downloads a browser): these tests use Debian's
-``chromium`` package at ``/usr/bin/chromium`` (or ``$BACKPROPLAB_CHROMIUM``).
-Without it, or without Playwright, they skip and say why — except under CI
-(``CI=true``), where a missing browser is a failure. Screenshots go to
-``test-artifacts/`` (git-ignored) for a person to look at.
+The browser is Debian's ``chromium``, never a ``playwright install`` download: the
+``browser`` fixture of ``tests/conftest.py`` finds it, and skips these tests without
+it (a failure under CI). Screenshots go to ``test-artifacts/`` (git-ignored) for a
+person to look at.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import socket
 import threading
 import time
@@ -26,52 +24,17 @@ from backproplab.web import write_explorer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("BACKPROPLAB_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-TIMEOUT_MS = 30_000
-
-
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install playwright; never 'playwright install')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set BACKPROPLAB_CHROMIUM)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests must run under CI, but: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=TIMEOUT_MS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1100})
-    p = context.new_page()
-    p.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    p.errors = errors
+def page(open_page):
+    p = open_page(viewport={"width": 1400, "height": 1100})
     yield p
-    context.close()
+    p.context.close()
 
 
-def wait_until(page, condition: str, timeout: float = TIMEOUT_MS / 1000) -> None:
+def wait_until(page, condition: str, timeout: float = 30.0) -> None:
     """Poll a JavaScript expression until it is true (the explorer's CSP forbids wait_for_function's eval)."""
     deadline = time.monotonic() + timeout
     while not page.evaluate(f"() => Boolean({condition})"):
