@@ -21,6 +21,7 @@ import pytest
 
 from backproplab.cli import main
 from backproplab.config import load_config
+from backproplab.experiments.sweep_engines import DaskEngine
 from backproplab.experiments.sweep_spec import cell_key
 from backproplab.experiments.sweep_store import CELL_FORMAT, CELL_VERSION
 from backproplab.io import read_archive
@@ -190,3 +191,19 @@ def test_ctrl_c_exits_130_and_the_rerun_finishes(reference, tmp_path) -> None:
     assert 1 <= len(_cells(out)) < CELLS
     assert main([*SWEEP, "--out", str(out), "-q"]) == 0
     assert _table(out / "results.csv") == _table(reference / "results.csv")
+
+
+def _worker_malloc_trim() -> str | None:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_local_workers_run_tasks_in_the_order_given_without_a_malloc_trim() -> None:
+    """The driver orders tasks costly first, so the engine must keep that order; and Dask's malloc trim
+    (which made every array above 128 KiB a fresh mmap, a cell twice as slow) is not in the workers."""
+    engine = DaskEngine(workers=1)
+    try:
+        assert set(engine.client.run(_worker_malloc_trim).values()) == {None}
+        order = [task for task, _ in engine.map(abs, [5, -3, 8, 1, -9, 2, 7])]
+    finally:
+        engine.close()
+    assert order == [5, -3, 8, 1, -9, 2, 7]

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import backproplab as bp
 from backproplab.config import ConfigError, load_config
-from backproplab.experiments.sweep_run import Task, chunks, merge, run_task
+from backproplab.experiments.sweep_engines import InProcess
+from backproplab.experiments.sweep_run import Task, chunks, merge, prepare, run_task
 from backproplab.experiments.sweep_spec import cell_key, make_spec, parse_grid, parse_range
 from backproplab.experiments.sweep_store import SweepStore
 
@@ -128,3 +129,24 @@ def test_progress_bar_counts_cells_and_status_says_what_is_reused(tmp_path, caps
             table.to_pandas()
     else:
         assert list(table.to_pandas().columns) == table.columns
+
+
+def test_costly_tasks_start_first_and_the_table_stays_in_grid_order() -> None:
+    """A wide or long cell started last would leave the other workers idle while it finishes."""
+    started: list[tuple[int, int]] = []
+
+    class Recording(InProcess):
+        def map(self, fn, tasks):
+            started.extend((t.config.model.hidden[0], t.config.training.epochs) for t in tasks)
+            return super().map(fn, tasks)
+
+    plan = prepare(XOR, {"model.hidden": [[2], [16], [4]], "training.epochs": [20, 40]}, seeds=4)
+    plan.engine = Recording()
+    table = plan.run()
+    assert started[0] == (16, 40) and started[-1] == (2, 20)
+    for epochs in (20, 40):  # wider first at equal length, longer first at equal width
+        assert [w for w, e in started if e == epochs] == [16, 4, 2]
+    for width in (2, 4, 16):
+        assert [e for w, e in started if w == width] == [40, 20]
+    assert [(row["model.hidden"], row["training.epochs"]) for row in table] == [
+        ((2,), 20), ((2,), 40), ((16,), 20), ((16,), 40), ((4,), 20), ((4,), 40)]

@@ -56,6 +56,7 @@ class DaskEngine:
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None, timeout: float = 5.0) -> None:
         try:
+            import dask
             from distributed import Client, LocalCluster
         except ImportError:
             raise EngineError("--workers and --scheduler need Dask: pip install 'backproplab[sweep]'") from None
@@ -79,7 +80,7 @@ class DaskEngine:
             # Everything binds 127.0.0.1; the scheduler's HTTP server takes any free port (not 8787, often taken).
             # Ctrl-C on a terminal signals the whole process group: the workers must leave it to the driver,
             # which stops the cluster. An ignored SIGINT survives exec, and Python then installs no handler.
-            with _sigint_ignored():
+            with _sigint_ignored(), dask.config.set({"distributed.nanny.pre-spawn-environ": _worker_environ()}):
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                             host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
@@ -90,7 +91,9 @@ class DaskEngine:
 
         if not tasks:
             return
-        futures = self.client.map(fn, tasks, pure=False)
+        # In the order given (the driver puts the costly tasks first). Client.map keeps it here too, but
+        # does not promise to; a priority per task does.
+        futures = [self.client.submit(fn, task, pure=False, priority=len(tasks) - i) for i, task in enumerate(tasks)]
         owner = {future.key: task for future, task in zip(futures, tasks, strict=True)}
         for future in as_completed(futures):
             result = future.result()
@@ -114,6 +117,23 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def _worker_environ() -> dict[str, Any]:
+    """Dask's environment for new worker processes, without its ``MALLOC_TRIM_THRESHOLD_``.
+
+    Dask sets that variable so long-lived workers hand freed memory back to the system. Setting any
+    malloc threshold also switches off glibc's adaptive mmap threshold, so every array above 128 KiB
+    (one hidden layer's activations over a few hundred stacked runs) is mapped and unmapped each time
+    it is made: measured here, a cell of 300 XOR runs of width 16 took 0.88 s instead of 0.45 s.
+    A sweep's memory is small and steady, so the trim buys nothing. The thread limits (one BLAS
+    thread per worker) are kept.
+    """
+    import dask
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return environ
 
 
 def _warm_up() -> None:

@@ -67,6 +67,12 @@ def measure(trained: Trained, threshold: float) -> dict[str, np.ndarray]:
     return out
 
 
+def _cost(task: Task) -> int:
+    """A rough, relative cost of a task, to start the costly ones first (only the order matters)."""
+    training, model = task.config.training, task.config.model
+    return task.count * training.epochs * (1 + sum(model.hidden) * (1 + len(model.hidden)))
+
+
 def chunks(seeds: int, size: int) -> list[tuple[int, int]]:
     """``(offset, count)`` of each task's seeds: ``size`` at a time, but never one seed alone (unless ``seeds == 1``).
 
@@ -114,6 +120,8 @@ class SweepPlan:
             parts = chunks(seeds, chunk)
             tasks = [Task(i, configs[i], spec.first_seed + offset, count, spec.threshold)
                      for i in missing for offset, count in parts]
+            # Longest first: a costly cell started last would leave the other workers idle at the end.
+            tasks.sort(key=_cost, reverse=True)
             pending: dict[int, dict[int, dict[str, np.ndarray]]] = {i: {} for i in missing}
             with _bar(len(cells), len(cells) - len(missing), progress) as bar:
                 for task, result in self.engine.map(run_task, tasks):
