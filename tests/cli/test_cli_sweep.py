@@ -175,6 +175,8 @@ def test_rerun_reports_computed_cells(reference, capsys) -> None:
     assert main([*SWEEP, "--out", str(reference), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["computed"] == [] and set(result["cell_keys"]) == _cells(reference)
+    assert main([*SWEEP, "--out", str(reference)]) == 0
+    assert f"done: 0 cells computed, {CELLS} reused" in capsys.readouterr().err
 
 
 def test_ctrl_c_exits_130_and_the_rerun_finishes(reference, tmp_path) -> None:

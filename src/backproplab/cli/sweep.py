@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         return exit_code(signal.SIGINT)
     except (BackproplabError, ValueError, OSError) as exc:  # the work failed (a cell diverged, a write failed)
         return error("sweep", f"{exc}; the finished cells are kept in {out / 'cells'}", FAILED)
-    status(f"done: {len(table.computed)} cells computed, {len(table) - len(table.computed)} reused; wrote {out}")
+    computed, reused = len(table.computed), len(table) - len(table.computed)
+    status(f"done: {_cells(computed)} computed, {reused} reused; wrote {out}")
     if args.json:
         _print_json({"out": str(out), "columns": table.columns, "rows": table.rows, "cell_keys": table.cell_keys,
                      "computed": table.computed})
@@ -100,3 +101,7 @@ def run(args: argparse.Namespace) -> int:
         print(results_table(table).to_text())
         print(f"\nsweep directory: {out} (results.csv, report.md, figures/)")
     return OK
+
+
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
