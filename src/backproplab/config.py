@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from ._checks import FLOAT_DTYPES
-from .data import DATASETS, GATES
+from .data import DATASETS, GATES, MULTICLASS
 from .errors import BackproplabError
 from .init import INITIALIZERS
 from .layers import ACTIVATIONS
@@ -57,9 +57,6 @@ from .schedules import SCHEDULES
 #: Optimizers by the name a config gives them (``momentum`` and ``nesterov`` are SGD with momentum 0.9).
 OPTIMIZERS: dict[str, type[Optimizer]] = OPTIMIZER_NAMES
 
-
-#: Data sets with more than two classes: they need a softmax output.
-MULTICLASS = frozenset({"iris", "digits", "mnist1d", "mnist", "spirals", "blobs"})
 
 
 class ConfigError(BackproplabError, ValueError):

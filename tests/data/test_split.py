@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backproplab.data import DATASETS, load, split
+from backproplab.data import DATASETS, MULTICLASS, load, split
 
 
 @settings(max_examples=30, deadline=None)
@@ -72,6 +72,8 @@ def test_load_every_offline_data_set(name):
     assert ds.X_train.ndim == 2 and ds.X_train.shape[1] == ds.X_test.shape[1] == ds.n_features
     assert ds.n_classes >= 2 and set(np.unique(ds.y_train)) <= set(range(ds.n_classes))
     assert ds.y_train.dtype == np.int64
+    # The config gives softmax to the data sets MULTICLASS names, before loading any: the list must be right.
+    assert (ds.n_classes > 2) == (name in MULTICLASS)
 
 
 def test_logic_tables_are_their_own_train_val_and_test():

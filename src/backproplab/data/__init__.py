@@ -26,6 +26,8 @@ from .toy import TOY, blobs, circles, moons, spirals
 
 #: Names ``load`` accepts.
 DATASETS = (*sorted(GATES), "parity", *sorted(TOY), "iris", "digits", "mnist1d", "mnist")
+#: The data sets whose labels have more than two classes (with their default options): they need a softmax output.
+MULTICLASS = frozenset({"spirals", "blobs", "iris", "digits", "mnist1d", "mnist"})
 
 
 def load(
@@ -76,6 +78,7 @@ def load(
 __all__ = [
     "DATASETS",
     "GATES",
+    "MULTICLASS",
     "TOY",
     "DataFileError",
     "Dataset",
