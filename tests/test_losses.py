@@ -129,3 +129,19 @@ def test_cross_entropy_keeps_precision_when_one_class_dominates():
     z = np.array([[6.12275736, -7.66699509]])
     expected = np.log1p(np.exp(z[0, 1] - z[0, 0]))
     assert CrossEntropy().value(z, np.array([[1.0, 0.0]])) == pytest.approx(expected, rel=1e-15)
+
+
+def test_history_accuracy_agrees_with_predict_at_an_output_of_exactly_zero():
+    """Zero weights give z = 0 and p = 0.5 on every row: predict says class 1, and so must the history."""
+    import backproplab as bp
+    from backproplab.metrics import accuracy
+
+    net = bp.mlp([2, 3, 1], seed=0)
+    for value in net.params.values():
+        value[...] = 0.0
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 1])
+    history = bp.fit(net, X, y, epochs=1, batch_size=4, progress=False,
+                     optimizer=bp.SGD(lr=1e-300))  # the accuracy is summed before the (nil) step
+    assert accuracy(y, net.predict(X)) == 0.75
+    assert history.accuracy[0] == 0.75

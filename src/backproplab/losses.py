@@ -181,8 +181,9 @@ class BinaryCrossEntropy(Loss):
         return y
 
     def correct(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # z > 0 <=> p > 0.5; a sample counts as correct when all its outputs are.
-        hits = (z > 0) == (y > 0.5)
+        # z >= 0 <=> p >= 0.5, the class Network.predict gives (so an output of exactly 0, as from zero weights, is
+        # class 1 in the history too); a sample counts as correct when all its outputs are.
+        hits = (z >= 0) == (y > 0.5)
         return _count(hits[..., 0] if hits.shape[-1] == 1 else np.logical_and.reduce(hits, axis=-1))
 
 

@@ -92,7 +92,7 @@ def test_correct_counts_per_run():
     bce = BinaryCrossEntropy()
     z = np.array([[[1.0], [-1.0], [0.0]], [[-1.0], [-1.0], [2.0]]])  # (R=2, B=3, K=1)
     y = np.array([[1.0], [0.0], [0.0]])
-    np.testing.assert_array_equal(bce.correct(z, y), [3, 1])  # z = 0 counts as class 0 here (z > 0 <=> p > 0.5)
+    np.testing.assert_array_equal(bce.correct(z, y), [2, 1])  # z = 0 is class 1, as in predict (p >= 0.5)
     two = np.array([[1.0, 1.0], [1.0, -1.0]])  # a sample counts when all its outputs are right
     assert bce.correct(two, np.array([[1.0, 1.0], [1.0, 1.0]])) == 1
     ce = CrossEntropy()
