@@ -138,6 +138,7 @@ def test_gradcheck_table(run) -> None:
     assert [r["function"] for r in rows] == ["AND", "OR", "XOR"]
     assert [int(r["parameters checked"]) for r in rows] == [17, 17, 33]
     assert all(float(r["max relative error"]) < 1e-6 and r["verdict"] == "passed" for r in rows)
+    assert all(float(r["rtol"]) == 1e-6 and float(r["atol"]) == 1e-9 for r in rows)  # the per-entry rule's bounds
     assert "passed" in stdout
 
 

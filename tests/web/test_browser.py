@@ -187,7 +187,7 @@ def test_playground_trains_live_and_checks_gradients(browser, page, playground):
     page.click("#gradcheck")
     page.wait_for_selector(".verdict.pass, .verdict.fail")
     verdict = page.inner_text("#verdict")
-    assert "PASSED" in verdict, verdict
+    assert "PASSED" in verdict and "|a − n| ≤ 1e-9 + 1e-6 (|a| + |n|)" in verdict, verdict
     screenshot(page, "playground-xor.png")
 
     # Closing the page keeps the session; a new page resumes where training stands.

@@ -193,7 +193,8 @@ class Session:
         return {
             "passed": bool(result.passed),
             "max_error": result.max_error,
-            "threshold": result.threshold,
+            "rtol": result.rtol,
+            "atol": result.atol,
             "errors": result.errors,
             "checked": result.checked,
             "epoch": self.epoch,
