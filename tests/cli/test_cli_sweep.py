@@ -195,16 +195,18 @@ def test_ctrl_c_exits_130_and_the_rerun_finishes(reference, tmp_path) -> None:
     assert _table(out / "results.csv") == _table(reference / "results.csv")
 
 
-def _worker_malloc_trim() -> str | None:
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+def _worker_settings() -> tuple[str | None, bool]:
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled")
 
 
 def test_local_workers_run_tasks_in_the_order_given_without_a_malloc_trim() -> None:
     """The driver orders tasks costly first, so the engine must keep that order; and Dask's malloc trim
-    (which made every array above 128 KiB a fresh mmap, a cell twice as slow) is not in the workers."""
+    (which made every array above 128 KiB a fresh mmap, a cell twice as slow) and its profiler are off."""
     engine = DaskEngine(workers=1)
     try:
-        assert set(engine.client.run(_worker_malloc_trim).values()) == {None}
+        assert set(engine.client.run(_worker_settings).values()) == {(None, False)}
         order = [task for task, _ in engine.map(abs, [5, -3, 8, 1, -9, 2, 7])]
     finally:
         engine.close()
