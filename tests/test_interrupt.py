@@ -25,6 +25,8 @@ from backproplab.errors import TrainingInterrupted
 from backproplab.interrupt import deferred_signals, exit_code
 from backproplab.optim import Adam
 
+from console import start
+
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
 
@@ -220,20 +222,14 @@ def test_sigkill_at_random_moments_never_loses_the_last_checkpoint(tmp_path):
 
 
 # --- the command line ------------------------------------------------------------------------
-def backproplab_command() -> list[str]:
-    """The installed ``backproplab`` console script (``python -m backproplab`` if it is not on disk)."""
-    script = os.path.join(os.path.dirname(sys.executable), "backproplab")
-    return [script] if os.path.exists(script) else [sys.executable, "-m", "backproplab"]
-
-
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_backproplab_train_stops_on_a_signal_with_a_checkpoint_and_resumes(tmp_path, monkeypatch, signum, code):
     from backproplab.cli import main
 
     monkeypatch.chdir(tmp_path)
     run = ["train", "xor", "--epochs", "3000", "--runs", "100", "-q"]
-    proc = subprocess.Popen([*backproplab_command(), *run, "--out", "run", "--checkpoint-every", "25"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start(*run, "--out", "run", "--checkpoint-every", "25", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                 text=True)
     saved = tmp_path / "run.checkpoint" / "checkpoint.npz"
     try:
         deadline = time.monotonic() + 120

@@ -18,7 +18,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,11 +28,7 @@ import pytest
 
 from backproplab.cli import main
 
-
-def backproplab_command() -> list[str]:
-    """The installed console script next to this Python (``python -m backproplab`` if there is none)."""
-    script = Path(sys.executable).with_name("backproplab")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "backproplab"]
+from console import start
 
 
 @dataclass(frozen=True)
@@ -155,9 +150,7 @@ def _listing(where: Path) -> list[str]:
 def _invoke(name: str, spec: Row, where: Path, env: dict[str, str], busy_port: int) -> tuple[int, str, list, list]:
     before = _listing(where)
     args = [str(busy_port) if a == "BUSY" else a for a in spec.args]
-    proc = subprocess.Popen([*backproplab_command(), *args], cwd=where, env=env, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = start(*args, cwd=where, env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         err = ""
         if spec.interrupt_after:

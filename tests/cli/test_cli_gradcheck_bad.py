@@ -7,10 +7,8 @@ no traceback, and no directory left behind.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,9 +16,9 @@ import pytest
 
 import backproplab as bp
 
-#: The console script next to this interpreter (the venv's), else the one on PATH.
-_SCRIPT = Path(sys.executable).with_name("backproplab")
-ENTRY = [str(_SCRIPT)] if _SCRIPT.is_file() else [shutil.which("backproplab") or "backproplab"]
+from console import backproplab_command, start
+
+ENTRY = backproplab_command()
 
 #: (arguments, exit code, words stderr must contain)
 BAD = [
@@ -100,9 +98,8 @@ def test_digits_without_the_scikit_learn_extra(tmp_path):
 
 def test_ctrl_c_during_the_check(tmp_path):
     # A check long enough to be interrupted: wide layers, many rows, in extended precision.
-    proc = subprocess.Popen([*ENTRY, "gradcheck", "--data", "spirals", "--n-samples", "2000", "--hidden", "128,128",
-                             "--max-rows", "1000", "--max-checks", "1000"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = start("gradcheck", "--data", "spirals", "--n-samples", "2000", "--hidden", "128,128", "--max-rows", "1000",
+                 "--max-checks", "1000", cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stderr.readline()  # the status line: the check has begun
     assert "checking" in first, first
     time.sleep(0.5)

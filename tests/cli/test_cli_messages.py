@@ -23,11 +23,11 @@ from backproplab.cli import COMMANDS, build_parser, main
 from backproplab.config import load_config
 from backproplab.rundir import RunDirError
 
+from console import backproplab_command, start
+
 
 def backproplab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    script = Path(sys.executable).with_name("backproplab")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "backproplab"]
-    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([*backproplab_command(), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
 # --- resuming ------------------------------------------------------------------------------
@@ -157,10 +157,7 @@ def test_a_read_only_file_system_is_named(tmp_path, monkeypatch):
 def test_ctrl_c_during_explore_is_one_line_and_exit_130(tmp_path):
     (tmp_path / "long").mkdir()
     (tmp_path / "long" / "config.toml").write_text('name = "long"\n[training]\nepochs = 10000000\n')
-    script = Path(sys.executable).with_name("backproplab")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "backproplab"]
-    proc = subprocess.Popen([*command, "explore", "long"], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
-                            stdout=subprocess.DEVNULL, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = start("explore", "long", cwd=tmp_path, stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL)
     first = proc.stderr.readline()
     assert "re-training long" in first
     proc.send_signal(signal.SIGINT)

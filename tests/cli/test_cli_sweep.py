@@ -26,6 +26,8 @@ from backproplab.experiments.sweep_spec import cell_key
 from backproplab.experiments.sweep_store import CELL_FORMAT, CELL_VERSION
 from backproplab.io import read_archive
 
+from console import start
+
 distributed = pytest.importorskip("distributed")
 
 # A 3 x 2 grid of XOR cells, 50 seeds each: about a second in-process.
@@ -46,8 +48,7 @@ def _cells(out: Path) -> set[str]:
 
 
 def _cli(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "backproplab", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    return start(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -13,7 +13,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -22,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from backproplab.cli import build_parser
+
+from console import start
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -48,10 +49,7 @@ def test_the_playground_answers_at_the_readme_address():
             if os.environ.get("CI", "").lower() == "true":
                 raise
             pytest.skip(f"port {port} is taken by another program on this machine")
-        script = Path(sys.executable).with_name("backproplab")
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "backproplab"]
-        proc = subprocess.Popen([*command, "playground", "--no-browser", "--quiet"], stderr=subprocess.PIPE,
-                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        proc = start("playground", "--no-browser", "--quiet", stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + 60
             while True:

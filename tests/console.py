@@ -1,0 +1,30 @@
+"""The ``backproplab`` console script as a user's shell starts it, for tests that run it as a process."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def backproplab_command() -> list[str]:
+    """The installed console script next to this Python (``python -m backproplab`` if there is none)."""
+    script = Path(sys.executable).with_name("backproplab")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "backproplab"]
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that a test interrupts with SIGINT.
+
+    A shell that runs a job in the background without job control (CI scripts, ``cmd &``) starts it
+    with SIGINT ignored, every child inherits that, and Python then installs no KeyboardInterrupt
+    handler: the test's Ctrl-C would never arrive. A terminal's Ctrl-C is what the tests mean.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start(*args: str, **options: Any) -> subprocess.Popen:
+    """``backproplab ARGS`` started as a process that SIGINT reaches (``subprocess.Popen`` options pass through)."""
+    return subprocess.Popen([*backproplab_command(), *args], preexec_fn=default_sigint, **options)
