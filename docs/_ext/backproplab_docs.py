@@ -27,27 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from backproplab_api import API_MODULES, public_names
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
-
-#: Modules whose public names the API reference lists, with a title each.
-API_MODULES = {
-    "backproplab": "backproplab",
-    "backproplab.data": "backproplab.data: data sets",
-    "backproplab.metrics": "backproplab.metrics: classification and regression metrics",
-    "backproplab.sklearn": "backproplab.sklearn: scikit-learn estimators",
-    "backproplab.trace": "backproplab.trace: one worked step of backpropagation",
-}
-
-
-def public_names(module: Any) -> list[str]:
-    """``__all__``, or the functions and classes the module itself defines (no leading underscore)."""
-    if hasattr(module, "__all__"):
-        return [n for n in module.__all__ if not n.startswith("__")]
-    return [n for n, obj in vars(module).items()
-            if not n.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
-            and obj.__module__ == module.__name__]
 
 
 def _title(text: str, char: str) -> str:

@@ -24,6 +24,22 @@ class History:
     with a runs axis; so is ``history["accuracy"]`` for classifiers. Metrics
     are the means over the epoch's mini-batches, each measured before its
     update (as Keras reports them).
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> net = bp.mlp([2, 8, 1], seed=0)
+    >>> before = bp.evaluate(net, X, y)["loss"]
+    >>> history = bp.fit(net, X, y, optimizer=bp.SGD(0.1), epochs=5, batch_size=4, progress=False)
+    >>> history
+    History(epochs=5, metrics=['loss', 'accuracy'])
+    >>> history.loss.shape, bool(history.loss[0] == before)  # one batch per epoch: measured before its update
+    ((5,), True)
+    >>> nets = bp.mlp([2, 8, 1], seed=0, runs=3)
+    >>> bp.fit(nets, X, y, optimizer=bp.SGD(0.1), epochs=5, batch_size=4, progress=False).loss.shape  # (epochs, R)
+    (5, 3)
     """
 
     def __init__(self, runs: int | None = None) -> None:
@@ -89,7 +105,25 @@ class History:
 
 @dataclass
 class FitState:
-    """What callbacks see: the objects being trained and where training stands."""
+    """What callbacks see: the objects being trained and where training stands.
+
+    Examples
+    --------
+    A callback that ends training once every XOR row is classified right:
+
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> class StopWhenPerfect(bp.Callback):
+    ...     def on_epoch_end(self, state: bp.FitState) -> None:
+    ...         if state.history.accuracy[-1] == 1.0:
+    ...             state.stop = True  # training ends after this epoch
+    >>> net = bp.mlp([2, 8, 1], seed=0)
+    >>> history = bp.fit(net, X, y, optimizer=bp.SGD(0.5), epochs=5000, batch_size=4, progress=False,
+    ...                  callbacks=[StopWhenPerfect()])
+    >>> history.epochs < 5000, float(history.accuracy[-1])
+    (True, 1.0)
+    """
 
     net: Network
     optimizer: Optimizer
@@ -107,6 +141,26 @@ class Callback:
     A callback that keeps state across epochs (early stopping's patience) also
     implements ``state_dict``/``load_state_dict``, so that checkpoints carry it
     and a resumed run continues exactly.
+
+    Examples
+    --------
+    When each hook runs (``state.epoch`` counts the completed epochs):
+
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> class Log(bp.Callback):
+    ...     def on_fit_begin(self, state):
+    ...         print("begin", state.epoch, "of", state.epochs)
+    ...     def on_epoch_end(self, state):
+    ...         print("epoch", state.epoch, sorted(state.net.grads))
+    ...     def on_fit_end(self, state):
+    ...         print("end", state.epoch)
+    >>> _ = bp.fit(bp.mlp([2, 8, 1]), X, y, epochs=2, progress=False, callbacks=[Log()])
+    begin 0 of 2
+    epoch 1 ['0.W', '0.b', '2.W', '2.b']
+    epoch 2 ['0.W', '0.b', '2.W', '2.b']
+    end 2
     """
 
     def on_fit_begin(self, state: FitState) -> None:

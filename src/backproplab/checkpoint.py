@@ -247,6 +247,29 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     ModelFileError
         If the file is not a backproplab checkpoint of a format version this
         package reads, or is damaged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> net = bp.mlp([2, 8, 1], seed=0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "run.ckpt"
+    ...     history = bp.fit(net, X, y, optimizer=bp.Adam(0.01), epochs=20, batch_size=2, progress=False,
+    ...                      checkpoint=path)
+    ...     ckpt = bp.load_checkpoint(path)
+    >>> ckpt.epoch, ckpt.optimizer["type"], ckpt.optimizer["t"]  # 20 epochs of 2 batches
+    (20, 'Adam', 40)
+    >>> sorted(ckpt.optimizer_state["0.W"])  # Adam's moments, to go on exactly
+    ['m', 'v']
+    >>> all(np.array_equal(ckpt.params[k], v) for k, v in net.params.items())
+    True
+    >>> bool(np.array_equal(ckpt.history.loss, history.loss))
+    True
     """
     path = Path(path)
     header, arrays = read_archive(path, FORMAT, (1, FORMAT_VERSION), "checkpoint")

@@ -35,6 +35,21 @@ def evaluate(net: Network, X: Any, y: Any, loss: str | Loss | None = None) -> di
     -------
     dict
         ``{"loss": ..., "accuracy": ...}``, each a float or ``(R,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> net = bp.mlp([2, 8, 1], seed=0)
+    >>> metrics = bp.evaluate(net, X, y)
+    >>> sorted(metrics), bool(metrics["accuracy"] == np.mean(net.predict(X) == y))
+    (['accuracy', 'loss'], True)
+    >>> bool(metrics["loss"] == bp.loss_and_gradients(net, X, y, train=False)[0])
+    True
+    >>> bp.evaluate(bp.mlp([2, 8, 1], runs=5), X, y)["loss"].shape  # one value per run
+    (5,)
     """
     X, Y, loss_fn = check_data(net, X, y, loss)
     return _evaluate(net, X, Y, loss_fn)

@@ -9,7 +9,27 @@ from __future__ import annotations
 
 
 class BackproplabError(Exception):
-    """Base class of every error raised on purpose by backproplab."""
+    """Base class of every error raised on purpose by backproplab.
+
+    Examples
+    --------
+    A file that is not a model: the error is ours, and also the ``ValueError`` a
+    caller that never heard of backproplab would catch.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import backproplab as bp
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "notes.txt"
+    ...     _ = path.write_text("not a model")
+    ...     try:
+    ...         bp.load(path)
+    ...     except bp.BackproplabError as exc:
+    ...         print(type(exc).__name__, isinstance(exc, ValueError))
+    ModelFileError True
+    >>> issubclass(bp.DivergenceError, bp.BackproplabError), issubclass(bp.TrainingInterrupted, bp.BackproplabError)
+    (True, False)
+    """
 
 
 class DivergenceError(BackproplabError, ArithmeticError):
@@ -43,7 +63,24 @@ class DivergenceError(BackproplabError, ArithmeticError):
 
 
 class ModelFileError(BackproplabError, ValueError):
-    """A file is not a readable backproplab model file (the message names the path and why)."""
+    """A file is not a readable backproplab model file (the message names the path and why).
+
+    Examples
+    --------
+    A model file cut short, as by a full disk:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import backproplab as bp
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = bp.mlp([2, 8, 1]).save(Path(tmp) / "xor.npz")
+    ...     _ = path.write_bytes(path.read_bytes()[:100])
+    ...     try:
+    ...         bp.load(path)
+    ...     except bp.ModelFileError as exc:
+    ...         print(str(exc).replace(str(path), "xor.npz"))
+    xor.npz is not a readable backproplab model file (BadZipFile: File is not a zip file)
+    """
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -60,6 +97,38 @@ class TrainingInterrupted(KeyboardInterrupt):
         The checkpoint written; ``fit(..., resume=checkpoint)`` continues the run.
     epoch : int
         The 1-based epoch in progress (the first one a resumed run trains on).
+
+    Examples
+    --------
+    A callback presses Ctrl-C after epoch 3 (``os.kill`` sends this process a
+    SIGINT); ``fit`` saves the state and stops. Resumed from that checkpoint, the
+    run ends with the weights of one that was never interrupted.
+
+    >>> import os, signal, tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> class CtrlC(bp.Callback):
+    ...     def on_epoch_end(self, state):
+    ...         if state.epoch == 3:
+    ...             os.kill(os.getpid(), signal.SIGINT)
+    >>> def train(net, **options):
+    ...     return bp.fit(net, X, y, optimizer=bp.SGD(0.1), epochs=10, batch_size=2, progress=False, **options)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     checkpoint = Path(tmp) / "run.ckpt"
+    ...     try:
+    ...         train(bp.mlp([2, 8, 1]), checkpoint=checkpoint, callbacks=[CtrlC()])
+    ...     except bp.TrainingInterrupted as exc:
+    ...         print(signal.Signals(exc.signum).name, exc.epoch, exc.checkpoint == checkpoint)
+    ...     resumed = bp.mlp([2, 8, 1])
+    ...     history = train(resumed, resume=checkpoint)
+    SIGINT 4 True
+    >>> straight = bp.mlp([2, 8, 1])
+    >>> _ = train(straight)
+    >>> history.epochs, all(np.array_equal(resumed.params[k], straight.params[k]) for k in straight.params)
+    (10, True)
     """
 
     def __init__(self, message: str, *, signum: int, checkpoint: object, epoch: int) -> None:

@@ -49,6 +49,22 @@ def load_model(path: str | os.PathLike) -> Network:
     ModelFileError
         If the file is not a backproplab model file of a format version this
         package reads, or is damaged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> net = bp.mlp([2, 8, 1], batch_norm=True, seed=0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = net.save(Path(tmp) / "xor.npz")
+    ...     again = bp.load(path)
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> again.to_config() == net.to_config(), bool(np.array_equal(again.predict_proba(X), net.predict_proba(X)))
+    (True, True)
+    >>> sorted(again.state_dict())  # parameters and batch norm's running statistics
+    ['0.W', '0.b', '1.beta', '1.gamma', '1.running_mean', '1.running_var', '3.W', '3.b']
     """
     path = Path(path)
     header, arrays = read_archive(path, FORMAT, FORMAT_VERSION, "model file")

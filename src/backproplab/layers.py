@@ -32,7 +32,27 @@ from .losses import sigmoid
 
 
 class Layer:
-    """Base class: a differentiable map with optional parameters."""
+    """Base class: a differentiable map with optional parameters.
+
+    Examples
+    --------
+    A layer of one's own: ``forward`` keeps what ``backward`` needs, ``backward``
+    returns ``dx``; ``gradcheck`` compares it with finite differences.
+
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> class Softplus(bp.Layer):  # a = log(1 + exp(z)); da/dz = sigmoid(z)
+    ...     def forward(self, x, *, train=True):
+    ...         self._x = x
+    ...         return np.logaddexp(0.0, x)
+    ...     def backward(self, dout):
+    ...         return dout / (1.0 + np.exp(-self._x))
+    >>> X, y = logic_table("xor")
+    >>> net = bp.Network([bp.Dense(2, 4), Softplus(), bp.Dense(4, 1)])
+    >>> Softplus().params, bp.gradcheck(net, X, y).passed
+    ({}, True)
+    """
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
@@ -195,7 +215,18 @@ class Dense(Layer):
 
 
 class Sigmoid(Layer):
-    """``a = 1 / (1 + exp(-z))``; ``da/dz = a * (1 - a)``."""
+    """``a = 1 / (1 + exp(-z))``; ``da/dz = a * (1 - a)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import Sigmoid
+    >>> layer = Sigmoid()
+    >>> layer.forward(np.array([[0.0, 2.0]]))
+    array([[0.5       , 0.88079708]])
+    >>> layer.backward(np.ones((1, 2)))  # a * (1 - a): at most 1/4
+    array([[0.25      , 0.10499359]])
+    """
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         self._a = a = sigmoid(x)  # in its stable form, shared with the output activation
@@ -212,7 +243,18 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """``a = tanh(z)``; ``da/dz = 1 - a**2``."""
+    """``a = tanh(z)``; ``da/dz = 1 - a**2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import Tanh
+    >>> layer = Tanh()
+    >>> layer.forward(np.array([[0.0, 1.0]]))
+    array([[0.        , 0.76159416]])
+    >>> layer.backward(np.ones((1, 2)))  # 1 - a**2: 1 at zero, four times sigmoid's
+    array([[1.        , 0.41997434]])
+    """
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         self._a = a = np.tanh(x)
@@ -224,7 +266,18 @@ class Tanh(Layer):
 
 
 class ReLU(Layer):
-    """``a = max(z, 0)``; ``da/dz = 1 if z > 0 else 0`` (0 at the kink, as PyTorch)."""
+    """``a = max(z, 0)``; ``da/dz = 1 if z > 0 else 0`` (0 at the kink, as PyTorch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import ReLU
+    >>> layer = ReLU()
+    >>> layer.forward(np.array([[-1.0, 0.0, 2.0]]))
+    array([[0., 0., 2.]])
+    >>> layer.backward(np.array([[5.0, 5.0, 5.0]]))  # passed where z > 0 only; the kink z = 0 gets 0
+    array([[0., 0., 5.]])
+    """
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         self._a = a = np.maximum(x, 0)
@@ -241,6 +294,16 @@ class LeakyReLU(Layer):
     ----------
     alpha : float, default 0.01
         Slope for negative inputs, ``0 <= alpha``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import LeakyReLU
+    >>> layer = LeakyReLU(alpha=0.1)
+    >>> layer.forward(np.array([[-2.0, 3.0]]))
+    array([[-0.2,  3. ]])
+    >>> layer.backward(np.ones((1, 2)))  # a negative input still passes alpha of the gradient
+    array([[0.1, 1. ]])
     """
 
     def __init__(self, alpha: float = 0.01) -> None:
@@ -259,7 +322,22 @@ class LeakyReLU(Layer):
 
 
 class Identity(Layer):
-    """``a = z``; ``da/dz = 1``."""
+    """``a = z``; ``da/dz = 1``.
+
+    Examples
+    --------
+    Without a non-linearity, hidden layers add nothing: a network with identity
+    activations (and zero biases, as initialised) is a linear map.
+
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> net = bp.mlp([2, 8, 8, 1], activation="identity", output="identity", seed=0)
+    >>> X = np.array([[1.0, 0.0], [0.5, -2.0]])
+    >>> bool(np.allclose(net.forward(3 * X), 3 * net.forward(X)))
+    True
+    >>> bp.Identity().backward(np.array([[1.5, -2.0]]))
+    array([[ 1.5, -2. ]])
+    """
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         return x

@@ -60,6 +60,25 @@ class Loss:
         The output activation this loss is paired with (a key of ``OUTPUTS``).
     classifier : bool
         Whether accuracy is a meaningful metric.
+
+    Examples
+    --------
+    Cross-entropy pairs with softmax: labels become one-hot rows, and the
+    gradient w.r.t. the logits is ``(p - y) / B``.
+
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> loss = bp.CrossEntropy()
+    >>> loss.name, loss.output, loss.classifier
+    ('cross_entropy', 'softmax', True)
+    >>> y = loss.prepare_targets([2, 0], n_outputs=3)
+    >>> y
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    >>> z = np.zeros((2, 3))  # equal logits: p = 1/3 for every class
+    >>> value, dz = loss.value_and_gradient(z, y)
+    >>> round(float(value), 6), bool(np.allclose(dz, (loss.activate(z) - y) / 2))  # log 3
+    (1.098612, True)
     """
 
     name = ""

@@ -45,6 +45,26 @@ class Network:
     output : {"sigmoid", "softmax", "identity"}, default "sigmoid"
         Output activation that ``predict_proba`` applies to the logits; the loss
         pairs with it (see ``backproplab.losses``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> net = bp.Network([bp.Dense(2, 8), bp.Tanh(), bp.Dense(8, 3)], output="softmax")
+    >>> list(net.params), net.n_params  # 2*8 + 8 + 8*3 + 3
+    (['0.W', '0.b', '2.W', '2.b'], 51)
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    >>> net.forward(X).shape, net.predict_proba(X).sum(axis=1)  # logits (B, K); probabilities sum to one
+    ((2, 3), array([1., 1.]))
+    >>> net.backward(np.ones((2, 3))).shape  # dL/dx: (B, D_in)
+    (2, 2)
+
+    The architecture and the state dict rebuild the same network:
+
+    >>> copy = bp.Network.from_config(net.to_config())
+    >>> copy.load_state_dict(net.state_dict())
+    >>> bool(np.array_equal(copy.forward(X), net.forward(X)))
+    True
     """
 
     def __init__(self, layers: Sequence[Layer], output: str = "sigmoid") -> None:
@@ -384,6 +404,25 @@ def loss_and_gradients(
     loss : float, or ``(R,)`` array with a runs axis
     grads : dict
         Copies of the gradients, keyed and shaped like ``net.params``.
+
+    Examples
+    --------
+    Backpropagation's gradient of one weight, against a central difference:
+
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> net = bp.mlp([2, 8, 1], seed=0)
+    >>> loss, grads = bp.loss_and_gradients(net, X, y)
+    >>> grads["0.W"].shape
+    (2, 8)
+    >>> W, h = net.params["0.W"], 1e-6  # the network's own array
+    >>> W[1, 3] += h
+    >>> up, _ = bp.loss_and_gradients(net, X, y)
+    >>> W[1, 3] -= 2 * h
+    >>> down, _ = bp.loss_and_gradients(net, X, y)
+    >>> bool(abs((up - down) / (2 * h) - grads["0.W"][1, 3]) < 1e-8)
+    True
     """
     X, Y, loss_fn = check_data(net, X, y, loss)
     z = net.forward(X, train=train)

@@ -38,6 +38,22 @@ class Optimizer:
     weight_decay : float, default 0
         L2 penalty ``wd/2 * ||p||**2`` added to the loss: ``g = g + wd * p`` after
         clipping (AdamW decouples it, see there). Applies to every parameter.
+
+    Examples
+    --------
+    A subclass computes only its rule in ``update``; clipping, weight decay and
+    the step count come from the base class.
+
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> class SignSGD(bp.Optimizer):  # p = p - lr * sign(g)
+    ...     def update(self, name, p, g):
+    ...         p -= self.lr * np.sign(g)
+    >>> params, grads = {"w": np.array([1.0, 2.0])}, {"w": np.array([0.5, -3.0])}
+    >>> opt = SignSGD(0.1, weight_decay=2.0)
+    >>> opt.step(params, grads)  # g + wd * p = (2.5, 1.0): the decay outweighs the second gradient
+    >>> params["w"], opt.t, opt
+    (array([0.9, 1.9]), 1, SignSGD(lr=0.1, weight_decay=2.0))
     """
 
     #: Whether ``weight_decay`` is added to the gradient (L2); AdamW sets False and decays ``p`` itself.

@@ -145,6 +145,16 @@ class InverseScaling(Schedule):
     scikit-learn counts time in samples seen: after ``e`` epochs of ``n`` samples its
     rate is ``lr0 / (e * n + 1) ** power_t``, which is ``scale=n``; ``factor(t)`` with
     the default ``scale=1`` takes its sample count ``t`` directly.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> schedule = bp.InverseScaling(power_t=0.5)
+    >>> [schedule.lr_at(epoch, 1.0) for epoch in (0, 3, 8)]  # 1 / sqrt(1 + epoch)
+    [1.0, 0.5, 0.3333333333333333]
+    >>> import math
+    >>> math.isclose(bp.InverseScaling(0.5, scale=100).lr_at(1, 0.1), 0.1 / math.sqrt(101))  # 100 samples an epoch
+    True
     """
 
     def __init__(self, power_t: float = 0.5, scale: float = 1.0) -> None:
@@ -208,6 +218,29 @@ class ReduceOnPlateau(Callback):
     ``patience`` epochs in a row did not improve by ``min_delta`` (see ``Plateau``),
     ``lr = lr / divisor`` and the count starts again, unless ``lr <= min_lr``:
     then training stops. The base rate is restored when ``fit`` ends.
+
+    Examples
+    --------
+    ``observe`` is what ``fit`` calls after every epoch; fed by hand, the rate
+    drops after more than ``patience`` epochs without improvement, and training
+    stops once it has reached ``min_lr``:
+
+    >>> import backproplab as bp
+    >>> opt, plateau = bp.SGD(0.1), bp.ReduceOnPlateau(patience=2, divisor=10, min_lr=0.001)
+    >>> for epoch, loss in enumerate([1.0, 0.5] + [0.5] * 9, start=1):  # no improvement after epoch 2
+    ...     stop = plateau.observe(loss, opt)
+    ...     print(f"epoch {epoch}: loss {loss}, lr {opt.lr:.4g}" + (", stop" if stop else ""))
+    epoch 1: loss 1.0, lr 0.1
+    epoch 2: loss 0.5, lr 0.1
+    epoch 3: loss 0.5, lr 0.1
+    epoch 4: loss 0.5, lr 0.1
+    epoch 5: loss 0.5, lr 0.01
+    epoch 6: loss 0.5, lr 0.01
+    epoch 7: loss 0.5, lr 0.01
+    epoch 8: loss 0.5, lr 0.001
+    epoch 9: loss 0.5, lr 0.001
+    epoch 10: loss 0.5, lr 0.001
+    epoch 11: loss 0.5, lr 0.001, stop
     """
 
     def __init__(

@@ -1,0 +1,29 @@
+"""Which names the API reference documents: the public names of the modules in ``API_MODULES``.
+
+Plain Python (no Sphinx), so that the test suite can walk the same names without the ``docs`` extra:
+``tests/docs/test_docstring_examples.py`` checks that each of them has a docstring ``Examples``
+section, ``backproplab_docs.api_rst`` lists them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+#: Modules whose public names the API reference lists, with a title each.
+API_MODULES = {
+    "backproplab": "backproplab",
+    "backproplab.data": "backproplab.data: data sets",
+    "backproplab.metrics": "backproplab.metrics: classification and regression metrics",
+    "backproplab.sklearn": "backproplab.sklearn: scikit-learn estimators",
+    "backproplab.trace": "backproplab.trace: one worked step of backpropagation",
+}
+
+
+def public_names(module: Any) -> list[str]:
+    """``__all__``, or the functions and classes the module itself defines (no leading underscore)."""
+    if hasattr(module, "__all__"):
+        return [n for n in module.__all__ if not n.startswith("__")]
+    return [n for n, obj in vars(module).items()
+            if not n.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == module.__name__]
