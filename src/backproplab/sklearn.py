@@ -49,7 +49,22 @@ _OUTPUTS = {"softmax": "softmax", "logistic": "sigmoid", "identity": "identity"}
 
 
 class DivergenceError(errors.DivergenceError, ValueError):
-    """Training diverged (NaN or infinite loss): a ``ValueError``, as scikit-learn code expects, and backproplab's."""
+    """Training diverged (NaN or infinite loss): a ``ValueError``, as scikit-learn code expects, and backproplab's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.sklearn import MLPRegressor
+    >>> X = np.linspace(-1e3, 1e3, 40)[:, None]
+    >>> wild = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e6, activation="identity",
+    ...                     random_state=0)
+    >>> try:
+    ...     wild.fit(X, X[:, 0])
+    ... except ValueError as exc:  # what scikit-learn code catches
+    ...     print(type(exc).__name__, isinstance(exc, bp.DivergenceError), exc.epoch >= 1)
+    DivergenceError True True
+    """
 
 
 class _BaseMLP(BaseEstimator):
@@ -349,6 +364,27 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     n_features_in_, feature_names_in_ : as scikit-learn's.
     net_ : Network
         The trained backproplab network; ``coefs_[i]`` and ``intercepts_[i]`` are views of its arrays.
+
+    Examples
+    --------
+    From the same ``random_state``, the same numbers as scikit-learn's own
+    ``MLPClassifier``:
+
+    >>> import numpy as np
+    >>> from sklearn import neural_network
+    >>> from sklearn.datasets import load_iris
+    >>> from backproplab.sklearn import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = (X - X.mean(axis=0)) / X.std(axis=0)
+    >>> params = dict(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=0.1, max_iter=300, random_state=0)
+    >>> ours = MLPClassifier(**params).fit(X, y)
+    >>> theirs = neural_network.MLPClassifier(**params).fit(X, y)
+    >>> ours.n_iter_ == theirs.n_iter_, all(np.allclose(a, b) for a, b in zip(ours.coefs_, theirs.coefs_))
+    (True, True)
+    >>> [W.shape for W in ours.coefs_], ours.predict_proba(X[:2]).shape, bool(ours.score(X, y) > 0.95)
+    ([(4, 8), (8, 3)], (2, 3), True)
+    >>> np.shares_memory(ours.coefs_[0], ours.net_.params["0.W"])  # views of the backproplab network
+    True
     """
 
     def _is_classifier(self) -> bool:
@@ -422,6 +458,23 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Identity output, half the squared error (``loss="squared_error"``, the one loss
     offered); ``y`` may have several columns. Parameters and attributes as for
     ``MLPClassifier`` (without ``classes_``); ``validation_scores_`` are R² values.
+
+    Examples
+    --------
+    A line, ``y = 2x + 1``, learnt as scikit-learn's ``MLPRegressor`` learns it:
+
+    >>> import numpy as np
+    >>> from sklearn import neural_network
+    >>> from backproplab.sklearn import MLPRegressor
+    >>> X = np.random.default_rng(0).uniform(-1, 1, (200, 1))
+    >>> y = 2 * X[:, 0] + 1
+    >>> params = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=500, random_state=0)
+    >>> reg = MLPRegressor(**params).fit(X, y)
+    >>> theirs = neural_network.MLPRegressor(**params).fit(X, y)
+    >>> round(float(reg.predict([[0.5]])[0]), 1), bool(reg.score(X, y) > 0.99)
+    (2.0, True)
+    >>> reg.n_iter_ == theirs.n_iter_, all(np.allclose(a, b) for a, b in zip(reg.coefs_, theirs.coefs_))
+    (True, True)
     """
 
     _parameter_constraints: ClassVar[dict] = {

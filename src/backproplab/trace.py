@@ -85,6 +85,23 @@ class Step:
         What the layer outputs.
     deriv : ndarray, ``(D,)``
         ``d out / d in`` per unit (the layer's backward pass applied to ones).
+
+    Examples
+    --------
+    A hidden layer with dropout: two steps between the Dense layers, whose
+    derivatives multiply into ``f'(z)``.
+
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.trace import trace
+    >>> t = trace(bp.mlp([2, 3, 1], dropout=0.5, seed=0), [1.0, 0.0], 1)
+    >>> sigmoid, dropout = t.layers[0].steps
+    >>> (sigmoid.layer, sigmoid.derivative), (dropout.layer, dropout.derivative)
+    (('sigmoid', 'a * (1 - a)'), ('dropout', 'mask / (1 - rate)'))
+    >>> bool(np.allclose(sigmoid.deriv, sigmoid.out * (1 - sigmoid.out))), set(dropout.deriv.tolist()) <= {0.0, 2.0}
+    (True, True)
+    >>> bool(np.array_equal(t.layers[0].fprime, sigmoid.deriv * dropout.deriv))
+    True
     """
 
     layer: str
@@ -124,6 +141,25 @@ class LayerTrace:
         ``delta``.
     W_new, b_new : ndarray or None
         The parameters after the optimizer's step (None without an optimizer).
+
+    Examples
+    --------
+    The four equations of backpropagation, checked on the numbers of a trace:
+
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.trace import trace
+    >>> hidden, out = trace(bp.mlp([2, 3, 1], activation="tanh", seed=0), [1.0, 0.0], 1).layers
+    >>> hidden.name, hidden.W.shape, out.name, out.W.shape
+    ('0', (2, 3), '2', (3, 1))
+    >>> bool(np.allclose(hidden.z, hidden.a_prev @ hidden.W + hidden.b))  # z = a_prev W + b
+    True
+    >>> bool(np.allclose(out.delta, out.a - 1.0))  # output: delta = p - y
+    True
+    >>> bool(np.allclose(hidden.delta, (out.delta @ out.W.T) * hidden.fprime))  # delta = (delta_next W_next^T) f'(z)
+    True
+    >>> bool(np.allclose(hidden.grad_W, np.outer(hidden.a_prev, hidden.delta)))  # dL/dW = a_prev^T delta
+    True
     """
 
     name: str

@@ -11,6 +11,28 @@
     ds = load("digits", seed=0)
     net = bp.mlp([ds.n_features, 64, ds.n_classes], activation="relu", output="softmax")
     bp.fit(net, ds.X_train, ds.y_train, validation=(ds.X_val, ds.y_val))
+
+Examples
+--------
+``DATASETS`` names what ``load`` accepts; ``GATES`` holds the logic gates and
+``TOY`` the generators of the 2-D sets, by name.
+
+>>> import numpy as np
+>>> from backproplab import data
+>>> print(", ".join(data.DATASETS))
+and, nand, nor, or, xnor, xor, parity, blobs, circles, moons, spirals, iris, digits, mnist1d, mnist
+>>> a, b = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+>>> for name, gate in sorted(data.GATES.items()):
+...     print(f"{name:4}", gate(a, b))
+and  [0 0 0 1]
+nand [1 1 1 0]
+nor  [1 0 0 0]
+or   [0 1 1 1]
+xnor [1 0 0 1]
+xor  [0 1 1 0]
+>>> X, y = data.TOY["spirals"](n_samples=90, seed=0)  # three arms
+>>> X.shape, np.bincount(y).tolist()
+((90, 2), [30, 30, 30])
 """
 
 from __future__ import annotations

@@ -42,7 +42,25 @@ _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0
 
 
 class DataFileError(BackproplabError, ValueError):
-    """A data file is missing, damaged or not what it claims to be (the message names the path)."""
+    """A data file is missing, damaged or not what it claims to be (the message names the path).
+
+    Examples
+    --------
+    An IDX file that lost its last 5 bytes:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from backproplab.data import DataFileError, read_idx, write_idx
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_idx(Path(tmp) / "labels.idx", np.arange(10, dtype=np.uint8))
+    ...     _ = path.write_bytes(path.read_bytes()[:-5])
+    ...     try:
+    ...         read_idx(path)
+    ...     except DataFileError as exc:
+    ...         print(str(exc).replace(str(path), "labels.idx"))
+    labels.idx holds 13 bytes but its header (10,) of uint8 needs 18
+    """
 
 
 def default_cache_dir() -> Path:
@@ -62,6 +80,21 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         If ``path`` does not exist.
     DataFileError
         If the file is not IDX, or its data is shorter or longer than its header says.
+
+    Examples
+    --------
+    Three float32 values, written byte by byte as the format says (type code
+    ``0x0D``, one dimension of size 3, big-endian data):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from backproplab.data import read_idx
+    >>> raw = bytes([0, 0, 0x0D, 1]) + (3).to_bytes(4, "big") + np.array([1.5, -2.0, 0.25], ">f4").tobytes()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "values.idx").write_bytes(raw)
+    ...     read_idx(Path(tmp) / "values.idx")
+    array([ 1.5 , -2.  ,  0.25], dtype=float32)
     """
     path = Path(path)
     if not path.is_file():
@@ -88,7 +121,27 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool = False) -> Path:
-    """Write ``array`` as an IDX file (gzip-compressed if ``compress``), atomically. The inverse of ``read_idx``."""
+    """Write ``array`` as an IDX file (gzip-compressed if ``compress``), atomically. The inverse of ``read_idx``.
+
+    Examples
+    --------
+    Two 3×4 images of unsigned bytes: the header is the type code ``0x08`` and
+    three dimensions, then the sizes 2, 3, 4 as big-endian uint32.
+
+    >>> import gzip, tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from backproplab.data import read_idx, write_idx
+    >>> images = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_idx(Path(tmp) / "images-idx3-ubyte.gz", images, compress=True)
+    ...     raw = gzip.decompress(path.read_bytes())
+    ...     back = read_idx(path)
+    >>> raw[:16].hex(" ", 4), len(raw)
+    ('00000803 00000002 00000003 00000004', 40)
+    >>> back.dtype, bool(np.array_equal(back, images))
+    (dtype('uint8'), True)
+    """
     array = np.asarray(array)
     codes = {np.dtype(v).newbyteorder("="): k for k, v in _IDX_TYPES.items()}
     code = codes.get(array.dtype.newbyteorder("="))
@@ -157,6 +210,31 @@ def load_mnist(
         If a file is missing and ``download`` is False.
     DataFileError
         If a file's checksum or content is wrong, or a download fails.
+
+    Examples
+    --------
+    The real files are downloaded into the cache on first use (about 11 MB):
+
+    >>> X_train, y_train, X_test, y_test = load_mnist()  # doctest: +SKIP
+
+    The same reader on four tiny files of the same format, written here (``files``
+    names them, without checksums; ``download=False``: nothing is fetched):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from backproplab.data import load_mnist, write_idx
+    >>> files = {f"{part}_{kind}": (f"{part}-{kind}.idx", None) for part in ("train", "test")
+    ...          for kind in ("images", "labels")}
+    >>> with tempfile.TemporaryDirectory() as cache:
+    ...     for part, n in (("train", 6), ("test", 2)):
+    ...         _ = write_idx(Path(cache) / f"{part}-images.idx", np.full((n, 28, 28), 51, dtype=np.uint8))
+    ...         _ = write_idx(Path(cache) / f"{part}-labels.idx", np.arange(n, dtype=np.uint8))
+    ...     X_train, y_train, X_test, y_test = load_mnist(cache, files=files, download=False)
+    >>> X_train.shape, X_test.shape, y_train.tolist()  # 28×28 images flattened to 784 pixels
+    ((6, 784), (2, 784), [0, 1, 2, 3, 4, 5])
+    >>> float(X_train[0, 0])  # pixel 51 of 255
+    0.2
     """
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     base = mirror or os.environ.get("BACKPROPLAB_MNIST_MIRROR") or DEFAULT_MIRROR

@@ -25,6 +25,18 @@ class Dataset:
     or float targets for regression (``n_classes`` is None). ``mean`` and
     ``std`` ``(D,)`` are the training part's, to standardise new inputs the
     same way: ``(X - mean) / std``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import data
+    >>> ds = data.load("moons", n_samples=100, val=0.2, test=0.2, seed=0)
+    >>> ds
+    Dataset('moons', train=60, val=20, test=20, features=2, classes=2)
+    >>> bool(np.allclose(ds.X_train.mean(axis=0), 0)), bool(np.allclose(ds.X_train.std(axis=0), 1))
+    (True, True)
+    >>> ds.transform(ds.mean[None, :])  # the training mean is the new origin
+    array([[0., 0.]])
     """
 
     name: str
