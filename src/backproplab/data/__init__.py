@@ -14,8 +14,9 @@
 
 Examples
 --------
-``DATASETS`` names what ``load`` accepts; ``GATES`` holds the logic gates and
-``TOY`` the generators of the 2-D sets, by name.
+``DATASETS`` names what ``load`` accepts, ``MULTICLASS`` those with more than
+two classes; ``GATES`` holds the logic gates and ``TOY`` the generators of the
+2-D sets, by name.
 
 >>> import numpy as np
 >>> from backproplab import data
@@ -31,8 +32,8 @@ or   [0 1 1 1]
 xnor [1 0 0 1]
 xor  [0 1 1 0]
 >>> X, y = data.TOY["spirals"](n_samples=90, seed=0)  # three arms
->>> X.shape, np.bincount(y).tolist()
-((90, 2), [30, 30, 30])
+>>> X.shape, np.bincount(y).tolist(), "spirals" in data.MULTICLASS, "moons" in data.MULTICLASS
+((90, 2), [30, 30, 30], True, False)
 """
 
 from __future__ import annotations
