@@ -44,6 +44,9 @@ def api_rst() -> str:
     for name, title in API_MODULES.items():
         module = importlib.import_module(name)
         out += [_title(title, "-"), f".. currentmodule:: {name}\n"]
+        if not all(callable(getattr(module, attr)) for attr in public_names(module)):
+            # Constants have no docstring of their own: the module's Examples show them, so the module's shown.
+            out += [f".. automodule:: {name}", "   :no-members:", "   :no-index:", ""]
         groups: dict[str, list[str]] = {}
         for attr in public_names(module):
             home = getattr(getattr(module, attr), "__module__", None) or name
