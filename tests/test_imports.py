@@ -34,7 +34,7 @@ FLOORS: dict[str, tuple[str, ...]] = {
         "recording", "lbfgs",
     ),
     "analysis": ("config", "rundir", "experiments", "trace", "viz", "report"),
-    "faces": ("cli", "web", "sklearn", "_sklearn_rules", "__init__", "__main__"),
+    "faces": ("cli", "web", "sklearn", "_sklearn_base", "_sklearn_rules", "__init__", "__main__"),
 }
 LEVEL = {name: level for level, names in enumerate(FLOORS.values()) for name in names}
 FLOOR_NAME = dict(enumerate(FLOORS))
