@@ -171,6 +171,7 @@ def test_resume_refuses_a_different_run(tmp_path, change, match):
     X, y = data()
     bp.fit(bp.mlp([3, 4, 1]), X, y, epochs=3, batch_size=8, progress=False, checkpoint=tmp_path / "c.npz")
     kwargs = {"epochs": 5, "batch_size": 8, "progress": False, "optimizer": SGD(0.1)}
+    change = dict(change)  # the parameter's own dict is shared by every run of the test in this process
     net = change.pop("net", bp.mlp([3, 4, 1]))
     X = X * change.pop("X", 1.0)
     if change.get("loss") == "mse":
