@@ -42,7 +42,6 @@ running statistics) and random generators are restored afterwards.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -356,7 +355,7 @@ class _State:
         self.grads = {name: g.copy() for name, g in net.grads.items()}
         self.buffers = {name: b.copy() for name, b in net.buffers.items()}
         self.generators = [g for layer in net.layers for g in _generators(layer)]
-        self.states = [copy.deepcopy(g.bit_generator.state) for g in self.generators]
+        self.states = [g.bit_generator.state for g in self.generators]  # a fresh dict at every read
 
     def reset(self, keep_params: bool = True) -> None:
         for layer, attributes in zip(self.net.layers, self.attributes, strict=True):
@@ -413,7 +412,7 @@ def _numeric(p: np.ndarray, picks: np.ndarray, eps: np.floating,
              evaluate: Callable[[], tuple[np.ndarray, list[np.ndarray]]],
              base_sides: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Central differences of the entries ``picks`` of ``p`` (flat indices), and which sit at a kink."""
-    numeric, kinks = np.empty(len(picks)), np.zeros(len(picks), bool)
+    numeric, kinks = np.empty(len(picks)), np.empty(len(picks), bool)  # every entry is written below
     flat = p.reshape(-1)  # a view of the working copy: writing it perturbs the network
     for j, i in enumerate(picks):
         original = flat[i]

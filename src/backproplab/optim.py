@@ -142,11 +142,11 @@ def clip_scale(grads: dict[str, np.ndarray], max_norm: float) -> np.ndarray | fl
     return scale[:, None, None] if np.ndim(scale) else float(scale)
 
 
-def _check_unit(name: str, value: float, *, allow_zero: bool = True) -> float:
-    """``value`` as a float in ``[0, 1)`` (or ``(0, 1)``), else a ValueError naming ``name``."""
+def _check_unit(name: str, value: float) -> float:
+    """``value`` as a float in ``[0, 1)``, else a ValueError naming ``name``."""
     value = check_positive_float(name, value, allow_zero=True)
-    if value >= 1 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be in {'[0, 1)' if allow_zero else '(0, 1)'}, got {value}")
+    if value >= 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value}")
     return value
 
 
