@@ -188,7 +188,7 @@ class BatchNorm(Layer):
             self.buffers["running_mean"] *= 1.0 - m
             self.buffers["running_mean"] += m * mu
             self.buffers["running_var"] *= 1.0 - m
-            self.buffers["running_var"] += m * var * (n / (n - 1) if n > 1 else 1.0)
+            self.buffers["running_var"] += m * var * (n / max(n - 1, 1))  # unbiased (one sample: var is 0)
         else:
             xc = x - self.buffers["running_mean"]
             var = self.buffers["running_var"]

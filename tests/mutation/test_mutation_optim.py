@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -286,3 +288,28 @@ def test_steps_are_counted_for_every_optimizer():
         for _ in range(4):
             opt.step({"w": np.ones((1, 2))}, {"w": np.ones((1, 2))})
         assert opt.t == 4, opt
+
+
+def test_sgd_on_a_large_array_allocates_nothing_after_its_first_step():
+    # The point of the scratch buffer (Optimizer._scaled): a wide layer's step makes no new array of
+    # its size, so the allocator does not hand megabytes back and fault them in again at every step.
+    opt = SGD(0.1)
+    p, g = {"w": np.zeros(100_000)}, {"w": np.ones(100_000)}
+    opt.step(p, g)  # the first step allocates the buffer
+    tracemalloc.start()
+    try:
+        opt.step(p, g)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 80_000  # a tenth of the array
+    np.testing.assert_allclose(p["w"], -0.2)
+
+
+def test_sgd_scratch_buffer_follows_the_dtype_of_the_gradient():
+    # float32 then float64 under one name and one shape: the float64 step must not go through float32.
+    opt = SGD(1.0)
+    for dtype in (np.float32, np.float64):
+        p = np.zeros(5000, dtype)
+        opt.step({"w": p}, {"w": np.full(5000, 1 + 1e-12, dtype)})
+        assert p.dtype == dtype and p[0] == -np.asarray(1 + 1e-12, dtype)

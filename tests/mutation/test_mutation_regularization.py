@@ -182,6 +182,17 @@ def test_dropout_keeps_float32():
     assert out.dtype == np.float32
 
 
+def test_dropout_mask_drawn_for_an_extended_precision_input_stays_float64():
+    # gradcheck evaluates in np.longdouble: a mask kept from such a forward (reuse_mask) must not turn
+    # the float64 forwards after it into long double ones.
+    layer = Dropout(0.5, seed=3, reuse_mask=True)
+    x = np.ones((4, 4))
+    extended = layer.forward(x.astype(np.longdouble), train=True)
+    assert extended.dtype == np.longdouble
+    again = layer.forward(x, train=True)
+    assert again.dtype == np.float64 and np.array_equal(again, extended.astype(np.float64))
+
+
 # --- through mlp -------------------------------------------------------------------------------------
 
 
