@@ -3,7 +3,7 @@
 Run from the project root after ``mutmut run`` (see docs/development.rst)::
 
     python tests/mutation/summary.py            # the table
-    python tests/mutation/summary.py --list     # plus every survivor that changes real code, as a diff
+    python tests/mutation/summary.py --list     # plus every pragma line and every survivor that changes real code
 
 A *string-only* survivor changes nothing but a string literal (an error message, a key of a
 dict read nowhere else); mutmut reports those too, but a test that pinned every message word for
@@ -76,7 +76,12 @@ def main(argv: list[str]) -> int:
     totals = [sum(r[i] for r in rows) for i in range(1, 6)]
     print(f"{'total':<16}" + "".join(f"{v:>{w}}" for v, w in zip(totals, (10, 8, 10, 6, 7), strict=True)))
     print("real: survivors that change more than a string literal; other: no tests, timeouts, not checked")
+    pragmas = [f"{path}:{n}: {line.strip()}" for path in sorted(walk_mutatable_files())
+               for n, line in enumerate(Path(path).read_text().splitlines(), start=1) if "pragma: no mutate" in line]
+    print(f"`# pragma: no mutate` lines: {len(pragmas)}")
     if "--list" in argv:
+        print()
+        print("\n".join(pragmas))
         print()
         print("\n".join(listing))
     return 0
