@@ -198,11 +198,8 @@ class GradcheckResult:
 
     def __repr__(self) -> str:
         lines = [f"GradcheckResult({self.summary()}"]
-        rows = self.details or tuple(ParamCheck(n, "train", self.checked[n], self.kinks.get(n, 0),
-                                                self.failed.get(n, 0), e, float("nan"), ())
-                                     for n, e in self.errors.items())
-        width = max((len(d.name) for d in rows), default=4)
-        for d in rows:
+        width = max((len(d.name) for d in self.details), default=0)
+        for d in self.details:
             mode = f"{d.mode:<5}  " if len(self.modes) > 1 else ""
             notes = [f"{d.checked} {'entry' if d.checked == 1 else 'entries'}"]
             notes += [f"{d.kinks} at a kink"] if d.kinks else []
@@ -308,22 +305,22 @@ def gradcheck(
 
     state = _State(net)
     try:
-        analytic = [_analytic(net, X, Y, loss_fn, mode, state.reset) for mode in modes]
+        analytic = {mode: _analytic(net, X, Y, loss_fn, mode, state.reset) for mode in modes}
         work = np.longdouble if extended else np.float64
-        # Perturb working copies, so the network's own arrays are never touched.
+        # Perturb working copies, so the network's own arrays are never touched. The forward
+        # passes then compute in their precision (X and y promote to it).
         for layer in net.layers:
             layer.params = {key: value.astype(work) for key, value in layer.params.items()}
-        Xw, Yw = X.astype(work), Y.astype(work)
         details = []
-        for mode, (grads, base_sides) in zip(modes, analytic, strict=True):
+        for mode, (grads, base_sides) in analytic.items():
             def evaluate(mode: bool = mode) -> tuple[np.ndarray, list[np.ndarray]]:
                 state.reset()
-                z, sides = _forward(net, Xw, mode)
-                return np.atleast_1d(loss_fn.value(z, Yw)), sides
+                z, sides = _forward(net, X, mode)
+                return np.atleast_1d(loss_fn.value(z, Y)), sides
 
             for name, p in net.params.items():
                 numeric, kinks = _numeric(p, picks[name], work(eps), evaluate, base_sides)
-                a = grads[name].reshape(-1)[picks[name]]
+                a = grads[name].ravel()[picks[name]]
                 details.append(_judge(name, "train" if mode else "eval", p.shape, picks[name], a, numeric, kinks,
                                       rtol, atol, tiny))
     finally:
@@ -351,26 +348,28 @@ class _State:
 
     def __init__(self, net: Network) -> None:
         self.net = net
-        self.attributes = [dict(vars(layer)) for layer in net.layers]  # shallow: the same objects, put back
+        # Shallow copies of each layer's attributes: the same objects, put back.
+        self.attributes = [(layer, dict(vars(layer))) for layer in net.layers]
         self.grads = {name: g.copy() for name, g in net.grads.items()}
         self.buffers = {name: b.copy() for name, b in net.buffers.items()}
-        self.generators = [g for layer in net.layers for g in _generators(layer)]
-        self.states = [g.bit_generator.state for g in self.generators]  # a fresh dict at every read
+        # `state` gives a fresh dict at every read: nothing later changes these.
+        self.states = [(g, g.bit_generator.state) for layer in net.layers for g in _generators(layer)]
 
-    def reset(self, keep_params: bool = True) -> None:
-        for layer, attributes in zip(self.net.layers, self.attributes, strict=True):
-            params = layer.params
+    def reset(self) -> None:
+        for layer, attributes in self.attributes:
+            params = layer.params  # the arrays under perturbation stay
             vars(layer).clear()
             vars(layer).update(attributes)
-            if keep_params:
-                layer.params = params
+            layer.params = params
         for name, b in self.net.buffers.items():
             b[...] = self.buffers[name]
-        for g, s in zip(self.generators, self.states, strict=True):
-            g.bit_generator.state = s
+        for g, state in self.states:
+            g.bit_generator.state = state
 
     def restore(self) -> None:
-        self.reset(keep_params=False)
+        self.reset()
+        for layer, attributes in self.attributes:
+            layer.params = attributes["params"]  # the network's own arrays, not the working copies
         for name, g in self.net.grads.items():
             g[...] = self.grads[name]
 
@@ -413,7 +412,7 @@ def _numeric(p: np.ndarray, picks: np.ndarray, eps: np.floating,
              base_sides: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Central differences of the entries ``picks`` of ``p`` (flat indices), and which sit at a kink."""
     numeric, kinks = np.empty(len(picks)), np.empty(len(picks), bool)  # every entry is written below
-    flat = p.reshape(-1)  # a view of the working copy: writing it perturbs the network
+    flat = p.ravel()  # a view of the (contiguous) working copy: writing it perturbs the network
     for j, i in enumerate(picks):
         original = flat[i]
         plus, minus = original + eps, original - eps
@@ -425,8 +424,8 @@ def _numeric(p: np.ndarray, picks: np.ndarray, eps: np.floating,
         # Each run's loss is differenced before the sum: the runs the entry does not move cancel exactly,
         # so they add no rounding noise. Divided by the step actually taken, not 2 * eps.
         numeric[j] = np.sum(loss_plus - loss_minus) / (plus - minus)
-        kinks[j] = any(not (np.array_equal(s, t) and np.array_equal(s, u))
-                       for s, t, u in zip(sides_plus, sides_minus, base_sides, strict=True))
+        # At a kink if either step moved some unit's input to another side of 0 than at p.
+        kinks[j] = not all(map(np.array_equal, sides_plus + sides_minus, base_sides + base_sides))
     return numeric, kinks
 
 
@@ -438,7 +437,7 @@ def _judge(name: str, mode: str, shape: tuple[int, ...], picks: np.ndarray, a: n
     diff = np.abs(a - n)
     excess = diff - (atol + rtol * (np.abs(a) + np.abs(n)))  # > 0: outside the tolerance
     excess = np.where(np.isfinite(excess), excess, np.inf)
-    error = float(np.linalg.norm(diff) / max(np.linalg.norm(a) + np.linalg.norm(n), tiny)) if len(a) else 0.0
+    error = float(np.linalg.norm(diff) / max(np.linalg.norm(a) + np.linalg.norm(n), tiny))  # 0 if none judged
     worst = tuple(int(v) for v in np.unravel_index(where[excess.argmax()], shape)) if len(a) else ()
     return ParamCheck(name, mode, checked=len(picks), kinks=int(kinks.sum()), failed=int((excess > 0).sum()),
                       error=error if np.isfinite(error) else float("inf"),

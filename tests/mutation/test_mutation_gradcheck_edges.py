@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.gradcheck import GradcheckResult
+from backproplab.gradcheck import GradcheckResult, ParamCheck
 from backproplab.layers import Identity, Layer
 
 RULE = "|a - n| <= 1e-09 + 1e-06 * (|a| + |n|)"
@@ -152,18 +152,23 @@ def test_a_layer_with_its_own_generator_is_checked_with_its_noise_held_fixed():
 
 
 def test_a_result_built_by_hand_reads_in_the_singular_and_aligns_its_names():
+    row = ParamCheck("w", "train", checked=1, kinks=1, failed=1, error=0.5, max_abs_error=0.1, worst_index=(0,))
     one = GradcheckResult(errors={"w": 0.5}, checked={"w": 1}, rtol=1e-6, atol=1e-9, eps=1e-7,
-                          failed={"w": 1}, kinks={"w": 1})
+                          failed={"w": 1}, kinks={"w": 1}, details=(row,))
     summary = f"FAILED (1 entry outside): {RULE} per entry; max relative error 5.00e-01; 1 entry at a kink, not judged"
     assert one.summary() == summary
     assert repr(one) == f"GradcheckResult({summary}\n  w  5.00e-01  (1 entry, 1 at a kink, 1 failed))"
-    # Without details the rows come from the dicts; missing counts are 0; names are padded to the longest.
+    # Names are padded to the longest; counts of 0 are left out; missing counts read 0 in the JSON.
+    rows = (ParamCheck("a", "train", 2, 0, 0, 0.0, 0.0, (0,)), ParamCheck("bbb", "train", 3, 0, 0, 1e-9, 0.0, (1,)))
     two = GradcheckResult(errors={"a": 0.0, "bbb": 1e-9}, checked={"a": 2, "bbb": 3}, rtol=1e-6, atol=1e-9,
-                          eps=1e-7, failed={})
+                          eps=1e-7, failed={}, details=rows)
     assert two.passed and two.max_error == 1e-9
     assert repr(two).splitlines()[1:] == ["  a    0.00e+00  (2 entries)", "  bbb  1.00e-09  (3 entries))"]
     d = two.to_dict()["parameters"]["a"]
-    assert (d["failed"], d["kinks"], d["checked"], d["modes"]) == (0, 0, 2, {})
+    assert (d["failed"], d["kinks"], d["checked"], d["modes"]["train"]["error"]) == (0, 0, 2, 0.0)
+    # Without details (a stand-in built by hand) the text is the summary alone.
+    bare = GradcheckResult(errors={"w": 0.5}, checked={"w": 1}, rtol=1e-6, atol=1e-9, eps=1e-7, failed={"w": 1})
+    assert repr(bare) == f"GradcheckResult({bare.summary()})"
 
 
 def test_a_result_with_an_infinite_error_or_nothing_checked_does_not_pass():
@@ -222,8 +227,64 @@ def test_max_rows_draws_distinct_rows_in_their_order(monkeypatch):
     original = bp.Dense.forward
     monkeypatch.setattr(bp.Dense, "forward", lambda self, x, *, train=True: seen.append(np.array(x, float))
                         or original(self, x, train=train))
-    bp.gradcheck(net, X, np.arange(10) % 2, max_rows=6, max_checks=1)
+    bp.gradcheck(net, X, np.arange(10) % 2, max_rows=8, max_checks=1)
     first = seen[0]  # the first layer's input of the first evaluation
     rows = first[:, 0] / 2
-    assert first.shape == (6, 2) and len(set(rows)) == 6 and list(rows) == sorted(rows)
+    assert first.shape == (8, 2) and len(set(rows)) == 8 and list(rows) == sorted(rows)
     assert all(np.array_equal(x, first) for x in seen[::2])
+
+
+def test_a_step_that_lands_exactly_on_zero_is_a_kink():
+    # The layers put 0 on the "off" side (ReLU's derivative there is 0): z = 1e-7 stepped by -1e-7 lands
+    # on 0 exactly, where the derivative changes, so the entry is a kink as if it had crossed.
+    net = bp.Network([bp.Dense(1, 1), bp.ReLU(), bp.Dense(1, 1)], output="identity")
+    net.set_params({"0.W": [[0.0]], "0.b": [[1e-7]], "2.W": [[1.0]], "2.b": [[0.0]]})
+    result = bp.gradcheck(net, np.ones((1, 1)), np.ones((1, 1)))
+    assert result.kinks == {"0.W": 1, "0.b": 1, "2.W": 0, "2.b": 0}
+
+
+def test_the_rule_is_inclusive_an_exactly_right_zero_gradient_passes_with_no_tolerance():
+    net = bp.Network([bp.Dense(2, 1)], output="identity")
+    result = bp.gradcheck(net, np.zeros((3, 2)), np.ones((3, 1)), rtol=0.0, atol=0.0)
+    assert result.failed["0.W"] == 0  # |a - n| = 0 <= 0 + 0 * (|a| + |n|)
+
+
+def test_extended_precision_lowers_the_rounding_floor_by_orders_of_magnitude():
+    if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps:
+        pytest.skip("np.longdouble is float64 on this platform")
+    rng = np.random.default_rng(0)
+    net = bp.mlp([3, 4, 1], activation="tanh", seed=0)
+    X, y = rng.normal(size=(6, 3)), rng.integers(0, 2, 6)
+    extended, plain = bp.gradcheck(net, X, y), bp.gradcheck(net, X, y, extended=False)
+    assert extended.max_error < plain.max_error / 100  # ~1e-12 against ~1e-9
+
+
+class Recorder(Layer):
+    """``a = x * sum(w)`` with ten parameters; remembers ``w`` at every forward, to see which entry moved."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params = {"w": np.linspace(0.1, 1.0, 10)}
+        self.grads = {"w": np.zeros(10)}
+        self.seen: list[np.ndarray] = []
+
+    def forward(self, x, *, train=True):
+        self.seen.append(np.array(self.params["w"], dtype=float))
+        self._x = x
+        return x * self.params["w"].sum()
+
+    def backward(self, dout):
+        self.grads["w"][...] = (dout * self._x).sum()
+        return dout * self.params["w"].sum()
+
+
+def test_max_checks_draws_distinct_entries_in_order_from_the_seed_and_whole_arrays_draw_nothing():
+    recorder = Recorder()
+    net = bp.Network([bp.Dense(1, 1), recorder], output="identity")
+    result = bp.gradcheck(net, np.ones((3, 1)), np.zeros((3, 1)), max_checks=4, seed=11)
+    assert result.passed and result.checked == {"0.W": 1, "0.b": 1, "1.w": 4}
+    base = recorder.seen[0]
+    moved = [int(np.flatnonzero(w != base)[0]) for w in recorder.seen[1:] if (w != base).any()]
+    # 0.W and 0.b (one entry each) are checked whole; 1.w's entries are the first draw of the seed.
+    expected = np.sort(np.random.default_rng(11).choice(10, 4, replace=False))
+    assert moved == [int(i) for i in np.repeat(expected, 2)]  # each entry stepped up, then down
