@@ -176,7 +176,6 @@ class Dense(Layer):
             b = np.zeros((len(rng), 1, self.fan_out))
         self.params = {"W": W.astype(dt), "b": b.astype(dt)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         """``x``: ``(B, D_in)`` or ``(R, B, D_in)`` -> ``z``: ``(B, D_out)`` or ``(R, B, D_out)``."""

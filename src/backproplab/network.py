@@ -214,7 +214,7 @@ class Network:
         """
         X = self.check_input(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            p = OUTPUTS[self.output](self.forward(X, train=False))
+            p = OUTPUTS[self.output](self.forward(X))  # in evaluation mode, forward's default
         if self.runs is None and not np.isfinite(p).all():
             raise ValueError(
                 f"the network's output overflowed (X holds values up to {np.abs(X).max():.3g}); "

@@ -15,8 +15,6 @@ gradient never shrinks another run's step.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ._checks import check_choice, check_positive_float
@@ -131,8 +129,8 @@ def global_norm(grads: dict[str, np.ndarray]) -> np.ndarray | float:
     total = 0.0
     for g in grads.values():
         sq = g * g
-        total = total + (sq.reshape(g.shape[0], -1).sum(axis=1) if g.ndim == 3 else sq.sum())
-    return np.sqrt(total) if np.ndim(total) else math.sqrt(total)
+        total = total + (sq.sum(axis=(-2, -1)) if g.ndim == 3 else sq.sum())  # (R,) or a scalar
+    return np.sqrt(total)
 
 
 def clip_scale(grads: dict[str, np.ndarray], max_norm: float) -> np.ndarray | float:
@@ -188,7 +186,11 @@ class SGD(Optimizer):
 
     def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         if not self.momentum:
-            p -= self.lr * g if g.size < 4096 else self._scaled(name, g, self.lr)  # see _scaled
+            # Small arrays keep the plain temporary, cheaper than the scratch (see _scaled); the same lr * g.
+            if g.size < 4096:  # pragma: no mutate
+                p -= self.lr * g
+            else:
+                p -= self._scaled(name, g, self.lr)
             return
         v = self._buffer(name, "velocity", p)
         v *= self.momentum

@@ -86,7 +86,7 @@ class Dropout(Layer):
             u = self._rngs[0].random(shape)  # (R, B, D) or (B, D)
         else:
             u = np.stack([g.random(shape[-2:]) for g in self._rngs])  # (R, B, D), run r from its own generator
-        return ((u < keep) / keep).astype(dtype)
+        return ((u < keep) / keep).astype(dtype)  # pragma: no mutate (u == keep has probability 2**-53)
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         """``x``: ``(B, D)`` or ``(R, B, D)``; same shape out (``(R, B, D)`` with per-run seeds)."""
@@ -95,7 +95,7 @@ class Dropout(Layer):
             return x
         shape = x.shape if len(self._rngs) == 1 else (len(self._rngs), *x.shape[-2:])
         if not (self.reuse_mask and self._mask is not None and self._mask.shape == shape):
-            self._mask = self._draw(shape, np.dtype(np.float64) if x.dtype == np.longdouble else x.dtype)
+            self._mask = self._draw(shape, np.float64 if x.dtype == np.longdouble else x.dtype)
         return x * self._mask
 
     def backward(self, dout: np.ndarray) -> np.ndarray:

@@ -170,6 +170,16 @@ def test_dropout_reuse_mask_keeps_the_mask_until_the_shape_changes():
     assert reused.forward(np.ones((3, 6)), train=True).shape == (3, 6)  # another shape: a new mask
 
 
+@pytest.mark.parametrize("shape", [(5, 4), (3, 5, 4)])
+def test_dropout_with_one_seed_per_run_reuses_its_mask_for_shared_and_stacked_inputs(shape):
+    # The mask is (R, B, D) with per-run seeds whatever the input's shape: reuse_mask must recognise it.
+    layer = Dropout(0.5, seed=[1, 2, 3], reuse_mask=True)
+    x = np.ones(shape)
+    first = layer.forward(x, train=True)
+    assert first.shape == (3, 5, 4)
+    np.testing.assert_array_equal(layer.forward(x, train=True), first)
+
+
 def test_dropout_with_rate_zero_or_in_evaluation_is_the_identity_both_ways():
     x = np.arange(6.0).reshape(2, 3)
     for layer, train in [(Dropout(0.0), True), (Dropout(0.5), False)]:
@@ -241,6 +251,7 @@ def test_mlp_batch_norm_sits_between_dense_and_activation_with_runs_and_dtype():
         ({"seed": [1, -2]}, ValueError, "seed"),
         ({"seed": []}, ValueError, "seed"),
         ({"seed": "1"}, TypeError, "seed"),
+        ({"seed": None}, TypeError, "seed must be a non-negative int"),
         ({"activation": "swish"}, ValueError, "activation"),
         ({"output": "tanh"}, ValueError, "output"),
         ({"dtype": "float16"}, ValueError, "dtype"),
