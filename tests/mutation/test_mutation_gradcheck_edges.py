@@ -280,11 +280,11 @@ class Recorder(Layer):
 
 def test_max_checks_draws_distinct_entries_in_order_from_the_seed_and_whole_arrays_draw_nothing():
     recorder = Recorder()
-    net = bp.Network([bp.Dense(1, 1), recorder], output="identity")
-    result = bp.gradcheck(net, np.ones((3, 1)), np.zeros((3, 1)), max_checks=4, seed=11)
-    assert result.passed and result.checked == {"0.W": 1, "0.b": 1, "1.w": 4}
+    net = bp.Network([bp.Dense(1, 3), recorder], output="identity")
+    result = bp.gradcheck(net, np.ones((2, 1)), np.zeros((2, 3)), max_checks=4, seed=11)
+    assert result.passed and result.checked == {"0.W": 3, "0.b": 3, "1.w": 4}
     base = recorder.seen[0]
     moved = [int(np.flatnonzero(w != base)[0]) for w in recorder.seen[1:] if (w != base).any()]
-    # 0.W and 0.b (one entry each) are checked whole; 1.w's entries are the first draw of the seed.
+    # 0.W and 0.b (three entries each) are checked whole; 1.w's entries are the first draw of the seed.
     expected = np.sort(np.random.default_rng(11).choice(10, 4, replace=False))
     assert moved == [int(i) for i in np.repeat(expected, 2)]  # each entry stepped up, then down

@@ -147,3 +147,33 @@ def test_repr_lists_the_constructor_arguments():
     assert repr(bp.Dense(2, 3)) == "Dense(fan_in=2, fan_out=3, init='he_normal')"
     assert repr(bp.LeakyReLU(0.2)) == "LeakyReLU(alpha=0.2)"
     assert repr(bp.Sigmoid()) == "Sigmoid()"
+
+
+class Affine(bp.layers.Layer):
+    """``a = x * w`` with one parameter, written with ``backward`` only (no ``backward_params``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params = {"w": np.array([[2.0, -1.0]])}
+        self.grads = {"w": np.zeros((1, 2))}
+
+    def forward(self, x, *, train=True):
+        self._x = x
+        return x * self.params["w"]
+
+    def backward(self, dout):
+        self.grads["w"][...] = (dout * self._x).sum(axis=0, keepdims=True)
+        return dout * self.params["w"]
+
+
+def test_a_layer_with_backward_only_gets_its_gradients_when_training_skips_the_input_gradient():
+    # Training calls backward_params on the first layer with parameters; the base class runs backward.
+    net = bp.Network([Affine(), bp.Dense(2, 1)], output="identity")
+    x, dout = np.array([[1.0, 3.0], [-2.0, 0.5]]), np.array([[1.0], [2.0]])
+    net.forward(x, train=True)
+    assert net.backward(dout, input_grad=False) is None
+    without = {k: g.copy() for k, g in net.grads.items()}
+    net.backward(dout)
+    for name, g in net.grads.items():
+        np.testing.assert_array_equal(without[name], g, err_msg=name)
+    assert np.abs(without["0.w"]).sum() > 0

@@ -184,3 +184,7 @@ def test_bad_label_messages_list_at_most_five_values():
         BinaryCrossEntropy().prepare_targets([0, 2, 3, 4, 5, 6, 7, 8], 1)
     with pytest.raises(ValueError, match=r"y contains \[3\.0, 4\.0, 5\.0, 6\.0, 7\.0\]$"):
         CrossEntropy().prepare_targets([0, 3, 4, 5, 6, 7, 8], 3)
+
+
+def test_losses_repr_is_their_constructor():
+    assert [repr(cls()) for cls in LOSSES.values()] == ["BinaryCrossEntropy()", "CrossEntropy()", "MeanSquaredError()"]

@@ -324,3 +324,17 @@ def test_optimizer_state_uses_pytorchs_names():
     for opt, names in expected.items():
         opt.step({"w": np.ones(3)}, {"w": np.ones(3)})
         assert set(opt.state.get("w", {})) == names, opt
+
+
+def test_clip_norm_on_one_dimensional_parameters():
+    # Optimizers take any dict of arrays (the docstrings' examples use 1-D ones): norm 5, clipped to 1.
+    p = {"w": np.zeros(2), "b": np.zeros(1)}
+    SGD(1.0, clip_norm=1.0).step(p, {"w": np.array([3.0, 0.0]), "b": np.array([4.0])})
+    np.testing.assert_allclose(np.concatenate([p["w"], p["b"]]), [-0.6, 0.0, -0.8])
+
+
+def test_repr_names_each_optimizers_hyper_parameters():
+    assert repr(RMSprop(0.01, rho=0.9)) == "RMSprop(lr=0.01, rho=0.9, eps=1e-08)"
+    assert repr(Adam(0.1, weight_decay=0.5)) == "Adam(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-08, weight_decay=0.5)"
+    nesterov = SGD(0.1, 0.9, nesterov=True, clip_norm=1.0)
+    assert repr(nesterov) == "SGD(lr=0.1, momentum=0.9, nesterov=True, clip_norm=1.0)"
