@@ -236,3 +236,20 @@ def test_a_stacked_softmax_run_that_overflows_reports_nan_without_a_warning():
         p = net.predict_proba([[1e308]])  # run 0: both logits inf, inf - inf is NaN
     assert np.isnan(p[0]).all()
     np.testing.assert_allclose(p[1], [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.zeros((2, 4, 3)), np.zeros((2, 4)), "X has 3 features but the network expects 2"),
+        (np.zeros((2, 4, 2)), np.zeros((2, 4, 3)), "y has 3 columns but the network has 1 outputs"),
+        (np.zeros((2, 4, 2)), np.zeros((2, 4, 1, 1)),
+         "y has shape (2, 4, 1, 1); for inputs with 3 axes it needs 2 (one value per sample) "
+         "or 3 (one row per sample)"),
+    ],
+)
+def test_shape_errors_with_a_runs_axis_name_the_right_numbers(X, y, message):
+    # With a runs axis the numbers sit on other axes than without: the message must still read them right.
+    with pytest.raises(ValueError) as info:
+        bp.loss_and_gradients(bp.mlp([2, 3, 1], runs=2), X, y)
+    assert str(info.value) == message
