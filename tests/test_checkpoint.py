@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab import checkpoint as ckpt_module
+from backproplab import _history_blocks
 from backproplab.checkpoint import load_checkpoint, restore, save_checkpoint
 from backproplab.optim import Adam
 from backproplab.training import Callback
@@ -163,7 +163,7 @@ def test_checkpoint_keeps_optimizer_state_per_run(tmp_path):
 
 
 def test_history_blocks_are_written_once_and_a_resume_is_bit_identical(tmp_path, monkeypatch):
-    monkeypatch.setattr(ckpt_module, "BLOCK", 8)
+    monkeypatch.setattr(_history_blocks, "BLOCK", 8)
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     y = np.array([0, 1, 1, 0])
     path = tmp_path / "c.npz"
@@ -189,7 +189,7 @@ def test_history_blocks_are_written_once_and_a_resume_is_bit_identical(tmp_path,
 
 
 def test_a_missing_history_block_is_a_clear_error_and_another_runs_blocks_are_removed(tmp_path, monkeypatch):
-    monkeypatch.setattr(ckpt_module, "BLOCK", 4)
+    monkeypatch.setattr(_history_blocks, "BLOCK", 4)
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     y = np.array([0, 1, 1, 0])
     path = tmp_path / "c.npz"

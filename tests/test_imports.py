@@ -30,8 +30,8 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "base": ("errors", "_checks", "interrupt", "_version", "_archive"),
     "core": ("init", "layers", "regularization", "losses", "network", "optim", "gradcheck", "metrics", "_kernels"),
     "learning": (
-        "callbacks", "_divergence", "training", "schedules", "early_stopping", "checkpoint", "io", "data",
-        "recording", "lbfgs",
+        "callbacks", "_divergence", "training", "_history_blocks", "schedules", "early_stopping", "checkpoint", "io",
+        "data", "recording", "lbfgs",
     ),
     "analysis": ("config", "rundir", "experiments", "trace", "viz", "report"),
     "faces": ("cli", "web", "sklearn", "_sklearn_base", "_sklearn_rules", "__init__", "__main__"),

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _history_blocks
 from ._archive import read_archive, write_archive
 from ._checks import is_int, is_number
 from .callbacks import Callback, History
@@ -38,12 +38,9 @@ from .network import Network
 from .optim import Optimizer
 
 FORMAT = "backproplab-checkpoint"
-#: 2: the history's rows in blocks of ``BLOCK`` epochs, each in its own file beside the checkpoint and
+#: 2: the history's rows in blocks of ``_history_blocks.BLOCK`` epochs, each in its own file beside the checkpoint and
 #: written once; the last rows in the checkpoint itself. 1 (still read): every row in the checkpoint.
 FORMAT_VERSION = 2
-BLOCK_FORMAT = "backproplab-history-block"
-#: Epochs of history per block file.
-BLOCK = 4096
 
 
 @dataclass
@@ -151,13 +148,9 @@ def save_checkpoint(
     for name, slots in optimizer.state.items():
         for key, value in slots.items():
             arrays[f"optim/{name}/{key}"] = np.asarray(value)
-    path, lengths = Path(path), history.lengths()
-    full = min(lengths.values(), default=0) // BLOCK  # blocks every metric has filled: they never change
-    blocks = {} if blocks is None else blocks
-    for i in range(full):
-        if i not in blocks:
-            blocks[i] = _write_block(path, history, i)
-    arrays.update({f"history/{name}": history.rows(name, full * BLOCK, n) for name, n in lengths.items()})
+    path = Path(path)
+    names, tail = _history_blocks.write(path, history, {} if blocks is None else blocks)
+    arrays.update({f"history/{name}": rows for name, rows in tail.items()})
     saved_callbacks = {}
     for i, cb in enumerate(callbacks):
         if state := cb.state_dict():
@@ -173,7 +166,7 @@ def save_checkpoint(
         "callbacks": saved_callbacks,
         "fit": dict(fit or {}),
         "position": None,
-        "history_blocks": [blocks[i] for i in range(full)],
+        "history_blocks": names,
     }
     if position is not None:
         header["position"] = {"start": int(position.start), "shuffled": position.order is not None}
@@ -185,56 +178,8 @@ def save_checkpoint(
         for name, value in position.last_good.items():
             arrays[f"position/last_good/{name}"] = value
     write_archive(path, FORMAT, FORMAT_VERSION, header, arrays)
-    _remove_unused_blocks(path, set(header["history_blocks"]))
+    _history_blocks.remove_unused(path, set(names))
     return path
-
-
-def _blocks_folder(path: Path) -> Path:
-    return path.with_name(path.name + ".history")
-
-
-def _write_block(path: Path, history: History, i: int) -> str:
-    """Write rows ``[i * BLOCK, (i + 1) * BLOCK)`` of every metric beside ``path`` (atomically); return its name.
-
-    The name carries a hash of the rows, so a block already on disk under that
-    name holds exactly these rows and is not written again.
-    """
-    rows = {name: history.rows(name, i * BLOCK, (i + 1) * BLOCK) for name in history.keys()}  # noqa: SIM118
-    digest = hashlib.blake2b(digest_size=8)
-    for name, a in rows.items():
-        digest.update(name.encode() + a.tobytes())
-    name = f"{i:06d}-{digest.hexdigest()}.npz"
-    target = _blocks_folder(path) / name
-    if not target.is_file():
-        write_archive(target, BLOCK_FORMAT, 1, {}, rows)
-    return name
-
-
-def _remove_unused_blocks(path: Path, keep: set[str]) -> None:
-    """Delete blocks (and temporaries) the checkpoint just written does not name: an earlier run's."""
-    folder = _blocks_folder(path)
-    if folder.is_dir():
-        for stale in folder.iterdir():
-            if stale.name not in keep:
-                stale.unlink(missing_ok=True)
-
-
-def _read_blocks(path: Path, names: Any, tail: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The history's rows: the blocks ``names`` (files beside ``path``) followed by the checkpoint's own."""
-    if not isinstance(names, list) or not all(isinstance(n, str) and re.fullmatch(r"\d{6}-[0-9a-f]{16}\.npz", n)
-                                              for n in names):
-        raise ValueError(f"bad history blocks {names!r:.80}")
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in tail}
-    for block in names:
-        try:
-            _, rows = read_archive(_blocks_folder(path) / block, BLOCK_FORMAT, 1, "history block")
-        except FileNotFoundError as exc:
-            raise ValueError(f"history block {block} is missing from {_blocks_folder(path)}") from exc
-        if rows.keys() != tail.keys() or any(len(a) != BLOCK for a in rows.values()):
-            raise ValueError(f"history block {block} does not fit the checkpoint")
-        for name, a in rows.items():
-            parts[name].append(a)
-    return {name: np.concatenate([*parts[name], tail[name]]) if parts[name] else tail[name] for name in tail}
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -289,7 +234,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         if not isinstance(header["rng"], dict) or not isinstance(header["layer_rngs"], dict):
             raise ValueError("bad generator state")
         diverged = {int(run): int(e) for run, e in dict(header["diverged"]).items()}
-        groups["history"] = _read_blocks(path, header.get("history_blocks", []), groups.get("history", {}))
+        groups["history"] = _history_blocks.read(path, header.get("history_blocks", []), groups.get("history", {}))
         for name, rows in groups["history"].items():
             if rows.dtype.kind != "f" or rows.ndim not in (1, 2) or len(rows) > epoch:
                 raise ValueError(f"history {name!r} is not one row of numbers per epoch ({rows.dtype}, {rows.shape})")
