@@ -15,19 +15,7 @@ import pytest
 import backproplab as bp
 from backproplab.layers import Layer
 
-
-class Scale(Layer):
-    """``a = c * x``, a parameter-free layer whose backward may be wrong by a factor ``1 + error``."""
-
-    def __init__(self, c: float, error: float = 0.0) -> None:
-        super().__init__()
-        self.c, self.error = c, error
-
-    def forward(self, x, *, train=True):
-        return self.c * x
-
-    def backward(self, dout):
-        return (self.c * (1.0 + self.error)) * dout
+from scale_layer import Scale
 
 
 def _case(size: float, error: float):

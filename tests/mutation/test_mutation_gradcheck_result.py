@@ -6,21 +6,8 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.layers import Layer
 
-
-class Scale(Layer):
-    """``a = c * x`` whose backward is wrong by a factor ``1 + error``."""
-
-    def __init__(self, c: float = 1.0, error: float = 0.0) -> None:
-        super().__init__()
-        self.c, self.error = c, error
-
-    def forward(self, x, *, train=True):
-        return self.c * x
-
-    def backward(self, dout):
-        return (self.c * (1.0 + self.error)) * dout
+from scale_layer import Scale
 
 
 def _wrong(error=0.1):
