@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from backproplab.config import load_config
+from backproplab.experiments.config import load_config
 from backproplab.web import write_explorer
 from backproplab.web.runs import record_config
 

@@ -35,6 +35,7 @@ import numpy as np
 import backproplab as bp
 import hand
 import peers
+from backproplab.files import io as bp_io
 from hand import Result
 from workloads import Problem, Workload, b1, b2, b3, make_problem
 
@@ -365,8 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"figure: {args.out / 'scaling.png'}")
     info["loadavg_end"] = os.getloadavg()[0]
     log(f"\nload average (1 min): {info['loadavg_start']:.2f} at start, {info['loadavg_end']:.2f} at end")
-    bp.io.write_text(args.out / "results.json", json.dumps(results, indent=1, default=str))
-    bp.io.write_text(args.out / "results.txt", "\n".join(lines) + "\n")
+    bp_io.write_text(args.out / "results.json", json.dumps(results, indent=1, default=str))
+    bp_io.write_text(args.out / "results.txt", "\n".join(lines) + "\n")
     if args.threads:
         limits.restore_original_limits()
     return 0

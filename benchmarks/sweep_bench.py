@@ -23,11 +23,11 @@ import subprocess
 import tempfile
 import time
 
-from backproplab.config import load_config
-from backproplab.experiments.sweep_engines import DaskEngine
-from backproplab.experiments.sweep_run import Task, prepare, run_task
-from backproplab.experiments.sweep_spec import cell_key
-from backproplab.experiments.sweep_store import SweepStore
+from backproplab.experiments.config import load_config
+from backproplab.sweeps.engines import DaskEngine
+from backproplab.sweeps.run import Task, prepare, run_task
+from backproplab.sweeps.spec import cell_key
+from backproplab.sweeps.store import SweepStore
 
 GRID = {"model.hidden": [[2], [4], [8], [16]], "training.lr": [0.1, 0.3, 1.0, 3.0]}
 

@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import backproplab as bp
-from backproplab import data, metrics
+from backproplab import data
+from backproplab.core import metrics
 
 ds = data.load("mnist1d", val=0.1, seed=0)
 net = bp.mlp([ds.n_features, 128, 128, 10], activation="relu", output="softmax", dropout=0.2, seed=0)

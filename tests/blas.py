@@ -1,6 +1,6 @@
 """A fixture that runs a test with one BLAS thread.
 
-For the tests that train scikit-learn-sized networks (``tests/test_sklearn*.py``, ``tests/test_lbfgs.py``):
+For the tests that train scikit-learn-sized networks (``tests/sklearn/test_*.py``, ``tests/sklearn/test_lbfgs.py``):
 their matrices are small, and on a busy 2-core machine OpenBLAS's thread pool made a full-batch fit up to
 20 times slower (scikit-learn's L-BFGS checks took 8 s instead of 0.4 s). The numbers do not change.
 """

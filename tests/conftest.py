@@ -1,7 +1,7 @@
 """Fixtures the test directories share: Debian's Chromium driven by Playwright, for the browser tests.
 
 Never ``playwright install`` (it downloads a browser): the browser tests
-(``tests/web/test_browser.py``, ``tests/test_trace_explorer.py``,
+(``tests/web/test_browser.py``, ``tests/explain/test_trace_explorer.py``,
 ``tests/docs/test_docs_browser.py``) drive the ``chromium`` package at
 ``/usr/bin/chromium`` (or ``$BACKPROPLAB_CHROMIUM``), headless. Without it, or
 without Playwright, a test that asks for the browser skips and says why, except

@@ -1,6 +1,6 @@
 """Central differences of whole arrays against an upstream gradient (CS231n style).
 
-Kept independent of ``backproplab.gradcheck`` so the layer tests do not rest on
+Kept independent of ``backproplab.core.gradcheck`` so the layer tests do not rest on
 the code they help to verify.
 """
 

@@ -24,18 +24,17 @@ import pytest
 PACKAGE = "backproplab"
 SRC = Path(__file__).resolve().parents[1] / "src" / PACKAGE
 
-#: DESIGN.md's floors, lowest first. Entries name a top-level module or subpackage of the package
-#: ("data" is every module of ``data/``); ``__init__`` and ``__main__`` are the package's own files.
+#: DESIGN.md's floors, lowest first: the folders of ``src/backproplab`` (a folder's every module is on its floor)
+#: and the few modules that stay at the top level (the base, plus the package's own ``__init__``/``__main__``).
 FLOORS: dict[str, tuple[str, ...]] = {
-    "base": ("errors", "_checks", "interrupt", "_version", "_archive"),
-    "core": ("init", "layers", "regularization", "losses", "network", "optim", "gradcheck", "metrics", "_kernels"),
-    "learning": (
-        "callbacks", "_divergence", "training", "_history_blocks", "schedules", "early_stopping", "checkpoint", "io",
-        "data", "recording", "lbfgs",
-    ),
-    "analysis": ("config", "rundir", "experiments", "trace", "viz", "report"),
-    "faces": ("cli", "web", "sklearn", "_sklearn_base", "_sklearn_rules", "__init__", "__main__"),
+    "base": ("errors", "_checks", "interrupt", "_version"),
+    "core": ("core",),
+    "learning": ("files", "train", "data"),
+    "analysis": ("experiments", "sweeps", "present", "viz", "explain"),
+    "faces": ("cli", "web", "sklearn", "__init__", "__main__"),
 }
+#: At most this many modules at the package's top level: everything else lives in the folder of its floor.
+TOP_LEVEL_LIMIT = 6
 LEVEL = {name: level for level, names in enumerate(FLOORS.values()) for name in names}
 FLOOR_NAME = dict(enumerate(FLOORS))
 
@@ -189,8 +188,8 @@ def test_the_package_has_no_import_cycle(package_graph):
 
 def test_the_graph_sees_the_imports_it_must():
     g = graph()
-    assert "backproplab.network" in g["backproplab.training"]
-    assert "backproplab.layers" in g["backproplab.regularization"]  # `from .layers import Layer`
+    assert "backproplab.core.network" in g["backproplab.train.loop"]
+    assert "backproplab.core.layers" in g["backproplab.core.regularization"]  # `from .layers import Layer`
     assert "backproplab.experiments.classify" in g["backproplab.cli.train"]  # `from ..experiments import classify`
     assert "backproplab.data" in g["backproplab.web.session"]  # `from .. import data as _data`
 
@@ -208,32 +207,46 @@ def write(root: Path, files: dict[str, str]) -> Path:
 def test_the_checker_finds_a_cycle_hidden_in_a_function_and_an_import_going_up(tmp_path):
     root = write(tmp_path / PACKAGE, {
         "__init__.py": "",
-        "layers.py": "from .network import Network\n",  # core -> core, part of the cycle
-        "network.py": "def save():\n    from . import layers\n",  # the lazy half of the cycle
-        "optim.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .training import fit\n",
-        "errors.py": "from .training import fit\n",  # base -> learning: up
-        "training.py": "import numpy\nfrom .errors import E\n",
-        "cli/__init__.py": "from ..training import fit\n",  # faces -> learning: down
+        "core/__init__.py": "",
+        "core/layers.py": "from .network import Network\n",  # core -> core, part of the cycle
+        "core/network.py": "def save():\n    from . import layers\n",  # the lazy half of the cycle
+        "core/optim.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..train.loop import fit\n",
+        "errors.py": "from .train.loop import fit\n",  # base -> learning: up
+        "train/__init__.py": "",
+        "train/loop.py": "import numpy\nfrom ..errors import E\n",
+        "cli/__init__.py": "from ..train.loop import fit\n",  # faces -> learning: down
     })
     g = graph(root)
-    assert g["backproplab.errors"] == {"backproplab.training"}
-    assert g["backproplab.optim"] == set()  # for type checkers only: never run
+    assert g["backproplab.errors"] == {"backproplab.train.loop"}
+    assert g["backproplab.core.optim"] == set()  # for type checkers only: never run
     assert sorted(cycles(g)) == [
-        ["backproplab.errors", "backproplab.training", "backproplab.errors"],
-        ["backproplab.layers", "backproplab.network", "backproplab.layers"],
+        ["backproplab.core.layers", "backproplab.core.network", "backproplab.core.layers"],
+        ["backproplab.errors", "backproplab.train.loop", "backproplab.errors"],
     ]
     (bad,) = upward(g)
-    assert bad.startswith("backproplab.errors (base) imports backproplab.training (learning)")
+    assert bad.startswith("backproplab.errors (base) imports backproplab.train.loop (learning)")
     assert unplaced(g) == []
 
 
-def test_the_checker_passes_a_clean_package_and_names_a_module_on_no_floor(tmp_path):
+def test_the_checker_passes_a_clean_package_and_names_a_module_or_folder_on_no_floor(tmp_path):
     root = write(tmp_path / PACKAGE, {
-        "__init__.py": "from .training import fit\n",
-        "training.py": "from .network import Network\nfrom . import errors\n",
-        "network.py": "from ._checks import check\n",
-        "_checks.py": "", "errors.py": "", "lbfgs_new.py": "from .network import Network\n",
+        "__init__.py": "from .train.loop import fit\n",
+        "train/__init__.py": "", "train/loop.py": "from ..core.network import Network\nfrom .. import errors\n",
+        "core/__init__.py": "", "core/network.py": "from .._checks import check\n",
+        "_checks.py": "", "errors.py": "", "lbfgs_new.py": "from .core.network import Network\n",
+        "misc/__init__.py": "", "misc/tools.py": "",
     })
     g = graph(root)
     assert cycles(g) == [] and upward(g) == []
-    assert unplaced(g) == ["backproplab.lbfgs_new"]
+    assert unplaced(g) == ["backproplab.lbfgs_new", "backproplab.misc", "backproplab.misc.tools"]
+
+
+def test_the_top_level_holds_only_the_base_and_the_package_files():
+    top = sorted(p.stem for p in SRC.glob("*.py"))
+    assert len(top) <= TOP_LEVEL_LIMIT, f"{len(top)} top-level modules: {top}; move them into their floor's folder"
+    assert set(top) <= set(FLOORS["base"]) | {"__init__", "__main__"}, top
+
+
+def test_every_folder_of_the_package_is_on_a_floor():
+    folders = sorted(p.parent.name for p in SRC.glob("*/__init__.py"))
+    assert folders and all(f in LEVEL for f in folders), [f for f in folders if f not in LEVEL]

@@ -14,9 +14,9 @@ from typing import Any
 API_MODULES = {
     "backproplab": "backproplab",
     "backproplab.data": "backproplab.data: data sets",
-    "backproplab.metrics": "backproplab.metrics: classification and regression metrics",
+    "backproplab.core.metrics": "backproplab.core.metrics: classification and regression metrics",
     "backproplab.sklearn": "backproplab.sklearn: scikit-learn estimators",
-    "backproplab.trace": "backproplab.trace: one worked step of backpropagation",
+    "backproplab.explain.trace": "backproplab.explain.trace: one worked step of backpropagation",
 }
 
 

@@ -2,8 +2,8 @@
 
 - ``generated/api.rst``: the API reference, one autosummary entry per public name
   (``__all__``, or the module's own public functions and classes) of
-  ``backproplab``, ``backproplab.data``, ``backproplab.metrics``,
-  ``backproplab.sklearn`` and ``backproplab.trace``, grouped by the module that
+  ``backproplab``, ``backproplab.data``, ``backproplab.core.metrics``,
+  ``backproplab.sklearn`` and ``backproplab.explain.trace``, grouped by the module that
   defines each name;
 - ``generated/cli.rst``: every sub-command and flag, read from
   ``backproplab.cli.build_parser()``;
@@ -112,9 +112,9 @@ def cli_rst() -> str:
 @cache
 def xor_trace() -> Any:
     """The report's XOR network (``xor.toml``) at its initial weights, worked on the row (1, 0)."""
-    from backproplab.config import load_config
     from backproplab.experiments.build import build_network, build_optimizer
-    from backproplab.trace import trace
+    from backproplab.experiments.config import load_config
+    from backproplab.explain.trace import trace
 
     config = load_config("xor")
     return trace(build_network(config, 2), [1.0, 0.0], 1, optimizer=build_optimizer(config))
@@ -200,9 +200,9 @@ class GradcheckDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         import backproplab as bp
-        from backproplab.config import load_config
         from backproplab.data import logic_table
         from backproplab.experiments.build import build_network
+        from backproplab.experiments.config import load_config
 
         X, y = logic_table("xor")
         text = str(bp.gradcheck(build_network(load_config("xor"), 2), X, y))

@@ -9,25 +9,25 @@ The one-line tour::
 """
 
 from ._version import __version__
-from .callbacks import Callback, FitState, History
-from .checkpoint import load_checkpoint
-from .early_stopping import EarlyStopping, evaluate
+from .core.gradcheck import GradcheckResult, gradcheck
+from .core.layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
+from .core.losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .core.network import Network, loss_and_gradients, mlp
+from .core.optim import SGD, Adam, AdamW, Optimizer, RMSprop
+from .core.regularization import BatchNorm, Dropout
 from .errors import BackproplabError, DivergenceError, ModelFileError, TrainingInterrupted
-from .gradcheck import GradcheckResult, gradcheck
-from .io import load_model as load
-from .layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
-from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
-from .network import Network, loss_and_gradients, mlp
-from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
-from .regularization import BatchNorm, Dropout
-from .schedules import CosineDecay, ExponentialDecay, InverseScaling, ReduceOnPlateau, StepDecay
-from .training import fit
+from .files.checkpoint import load_checkpoint
+from .files.io import load_model as load
+from .train.callbacks import Callback, FitState, History
+from .train.early_stopping import EarlyStopping, evaluate
+from .train.loop import fit
+from .train.schedules import CosineDecay, ExponentialDecay, InverseScaling, ReduceOnPlateau, StepDecay
 
 
 def __getattr__(name: str) -> object:
     # bp.sweep lives on the experiments floor (configs, data, engines): imported on first use only.
     if name == "sweep":
-        from .experiments.sweep_run import sweep
+        from .sweeps.run import sweep
 
         return sweep
     raise AttributeError(f"module 'backproplab' has no attribute {name!r}")

@@ -9,7 +9,7 @@ SIGINT, 143 for SIGTERM).
 
 A second signal is obeyed at once: the handlers raise ``KeyboardInterrupt``
 (SIGINT) or ``SystemExit(143)`` (SIGTERM) wherever the program is. Every file
-is written atomically (``backproplab.io.atomic_write``), so stopping even in
+is written atomically (``backproplab.files.io.atomic_write``), so stopping even in
 the middle of a write leaves the last complete checkpoint as it was.
 """
 

@@ -11,7 +11,7 @@ import pytest
 import backproplab as bp
 from backproplab import data
 from backproplab.cli import main
-from backproplab.layers import Sigmoid
+from backproplab.core.layers import Sigmoid
 
 
 def _rows(text: str) -> list[list[str]]:

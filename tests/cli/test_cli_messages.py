@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 import backproplab as bp
-from backproplab.checkpoint import load_checkpoint
 from backproplab.cli import COMMANDS, build_parser, main
-from backproplab.config import load_config
-from backproplab.rundir import RunDirError
+from backproplab.experiments.config import load_config
+from backproplab.experiments.rundir import RunDirError
+from backproplab.files.checkpoint import load_checkpoint
 
 from console import backproplab_command, start
 

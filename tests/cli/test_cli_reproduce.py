@@ -15,9 +15,9 @@ from matplotlib.image import imread
 
 import backproplab as bp
 from backproplab.cli import main
-from backproplab.config import load_config, parse_toml
-from backproplab.gradcheck import GradcheckResult
-from backproplab.report import FIGURES
+from backproplab.core.gradcheck import GradcheckResult
+from backproplab.experiments.config import load_config, parse_toml
+from backproplab.present.report import FIGURES
 
 SEEDS = 24
 ARGS = ["--seeds", str(SEEDS), "--sweep-seeds", "6", "--sweep-epochs", "200", "--seed", "3", "--quiet"]

@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 
 from backproplab.cli import main
-from backproplab.config import load_config
-from backproplab.experiments.sweep_engines import DaskEngine
-from backproplab.experiments.sweep_spec import cell_key
-from backproplab.experiments.sweep_store import CELL_FORMAT, CELL_VERSION
-from backproplab.io import read_archive
+from backproplab.experiments.config import load_config
+from backproplab.files.io import read_archive
+from backproplab.sweeps.engines import DaskEngine
+from backproplab.sweeps.spec import cell_key
+from backproplab.sweeps.store import CELL_FORMAT, CELL_VERSION
 
 from console import start
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from backproplab.cli import main
-from backproplab.experiments import sweep_run
+from backproplab.sweeps import run as sweep_run
 
 GRID = ["--grid", "training.lr=[0.1, 1.0]"]
 

@@ -8,8 +8,8 @@ import numpy as np
 
 import backproplab as bp
 from backproplab.cli import main
-from backproplab.config import load_config
 from backproplab.experiments.build import build_network
+from backproplab.experiments.config import load_config
 
 
 def _json(capsys, *argv):

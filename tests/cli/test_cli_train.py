@@ -11,8 +11,8 @@ import pytest
 
 import backproplab as bp
 from backproplab.cli import main
-from backproplab.config import load_config, parse_toml
 from backproplab.errors import DivergenceError
+from backproplab.experiments.config import load_config, parse_toml
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 

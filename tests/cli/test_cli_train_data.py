@@ -11,8 +11,8 @@ import pytest
 
 import backproplab as bp
 from backproplab.cli import main
-from backproplab.config import ConfigError, load_config
 from backproplab.data import load
+from backproplab.experiments.config import ConfigError, load_config
 
 
 def _rows(path):

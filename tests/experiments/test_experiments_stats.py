@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from backproplab.config import load_config
 from backproplab.experiments import Trained, band, confidence, learned, percentile_of, seed_stats, train
+from backproplab.experiments.config import load_config
 from backproplab.experiments.stats import first_epoch_below
 
 XOR = np.array([0.0, 1.0, 1.0, 0.0])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backproplab.config import load_config
 from backproplab.experiments import activation_sweep, learned, reproduce, train, width_sweep
+from backproplab.experiments.config import load_config
 
 
 def test_width_sweep_share_at_epoch_e_equals_an_e_epoch_run() -> None:

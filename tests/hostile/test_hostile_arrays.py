@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import backproplab as bp
-from backproplab import optim, schedules
-from backproplab.regularization import BatchNorm, Dropout
+from backproplab.core import optim
+from backproplab.core.regularization import BatchNorm, Dropout
+from backproplab.train import schedules
 from hostile import BAD_ARRAYS, BAD_SCALARS, HUGE, WRONG_SHAPES, bad_scalars, outcome, refused
 
 X4 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)

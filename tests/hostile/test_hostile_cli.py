@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from backproplab import BackproplabError
 from backproplab.cli import main
-from backproplab.config import (
+from backproplab.experiments.config import (
     SECTIONS,
     ConfigError,
     ExperimentConfig,

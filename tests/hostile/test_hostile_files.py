@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import backproplab as bp
-from backproplab.checkpoint import FORMAT as CKPT_FORMAT
-from backproplab.checkpoint import load_checkpoint
-from backproplab.io import FORMAT, FORMAT_VERSION, HEADER_KEY, write_archive
-from backproplab.optim import Adam
+from backproplab.core.optim import Adam
+from backproplab.files.checkpoint import FORMAT as CKPT_FORMAT
+from backproplab.files.checkpoint import load_checkpoint
+from backproplab.files.io import FORMAT, FORMAT_VERSION, HEADER_KEY, write_archive
 from hostile import refused
 
 X4 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backproplab.layers import Layer
+from backproplab.core.layers import Layer
 
 
 class Scale(Layer):

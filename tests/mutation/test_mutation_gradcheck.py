@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.layers import Layer
+from backproplab.core.layers import Layer
 
 from scale_layer import Scale
 

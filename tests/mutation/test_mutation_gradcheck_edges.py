@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.gradcheck import GradcheckResult, ParamCheck
-from backproplab.layers import Identity, Layer
+from backproplab.core.gradcheck import GradcheckResult, ParamCheck
+from backproplab.core.layers import Identity, Layer
 
 from scale_layer import Scale
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.init import (
+from backproplab.core.init import (
     INITIALIZERS,
     get_initializer,
     glorot_normal,
@@ -16,8 +16,8 @@ from backproplab.init import (
     sklearn_uniform,
     sklearn_uniform_logistic,
 )
-from backproplab.layers import ACTIVATIONS, activation
-from backproplab.network import LAYERS
+from backproplab.core.layers import ACTIVATIONS, activation
+from backproplab.core.network import LAYERS
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_repr_lists_the_constructor_arguments():
     assert repr(bp.Sigmoid()) == "Sigmoid()"
 
 
-class Affine(bp.layers.Layer):
+class Affine(bp.Layer):
     """``a = x * w`` with one parameter, written with ``backward`` only (no ``backward_params``)."""
 
     def __init__(self) -> None:

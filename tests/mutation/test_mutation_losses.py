@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from backproplab.losses import (
+from backproplab.core.losses import (
     DEFAULT_LOSS,
     LOSSES,
     OUTPUTS,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.losses import BinaryCrossEntropy
+from backproplab.core.losses import BinaryCrossEntropy
 
 
 class DoubledBCE(BinaryCrossEntropy):

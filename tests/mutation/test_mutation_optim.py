@@ -7,7 +7,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from backproplab.optim import SGD, Adam, AdamW, RMSprop, clip_scale, get_optimizer, global_norm
+from backproplab.core.optim import SGD, Adam, AdamW, RMSprop, clip_scale, get_optimizer, global_norm
 
 
 def _run(opt, steps, p0=(0.5, -1.0, 2.0)):

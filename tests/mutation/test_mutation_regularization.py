@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.regularization import BatchNorm, Dropout
+from backproplab.core.regularization import BatchNorm, Dropout
 
 
 def _bn_reference(batches, momentum, eps):

@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 from backproplab import viz
-from backproplab.config import load_config
 from backproplab.experiments import reproduce
+from backproplab.experiments.config import load_config
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 
 import backproplab as bp
 from backproplab import data
-from backproplab.recording import Recorder
+from backproplab.train.recording import Recorder
 from backproplab.web import write_explorer
 
 pytestmark = pytest.mark.browser

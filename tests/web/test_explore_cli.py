@@ -13,7 +13,7 @@ import pytest
 import backproplab as bp
 from backproplab import data
 from backproplab.cli import main
-from backproplab.config import load_config
+from backproplab.experiments.config import load_config
 from backproplab.web.runs import record_config
 
 
@@ -68,7 +68,7 @@ def test_explore_a_directory_of_runs(tmp_path):
 
 def test_explore_a_recording_file(tmp_path):
     X, y = data.logic_table("or")
-    from backproplab.recording import Recorder
+    from backproplab.train.recording import Recorder
 
     rec = Recorder(X, y)
     bp.fit(bp.mlp([2, 2, 1]), X, y, epochs=10, progress=False, callbacks=[rec])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import backproplab as bp
-from backproplab.recording import Recorder, health_flags
+from backproplab.train.recording import Recorder, health_flags
 from backproplab.web import explorer_html, write_explorer
 from backproplab.web.assets import STATIC_FILES, inline_modules, read_static
 from backproplab.web.explorer import explorer_data, pack, quantize

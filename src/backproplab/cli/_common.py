@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from ..config import ConfigError, ExperimentConfig, from_dict, load_config, shipped_configs, to_dict
+from ..core.network import Network, check_data
 from ..experiments.build import build_network, check_config, load_data, n_outputs
-from ..io import load_model
-from ..network import Network, check_data
-from ..rundir import RunDirError, check_target, check_writable
+from ..experiments.config import ConfigError, ExperimentConfig, from_dict, load_config, shipped_configs, to_dict
+from ..experiments.rundir import RunDirError, check_target, check_writable
+from ..files.io import load_model
 
 #: Exit codes (130 = 128 + SIGINT, the shell's convention for Ctrl-C).
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130

@@ -13,8 +13,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError
 from ..errors import ModelFileError
+from ..experiments.config import ConfigError
 from ._common import FAILED, OK, USAGE, Status, add_output_flags, check_out, error
 
 
@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..recording import Recording
+    from ..train.recording import Recording
     from ..web import write_explorer
     from ..web.runs import EXPLORER_NAME, RunMismatchError, explore_run, find_runs
 

@@ -2,7 +2,7 @@
 
 Builds the network ``train`` would build from the same config and flags (or
 loads a saved model), optionally trains it first, and compares gradient
-entries with central differences (``backproplab.gradcheck``) on a seeded sample
+entries with central differences (``backproplab.core.gradcheck``) on a seeded sample
 of the training rows. Exit code 1 if the check fails, 130 on Ctrl-C.
 """
 
@@ -12,13 +12,13 @@ import argparse
 from typing import Any
 
 from .._checks import check_positive_float, check_positive_int
-from ..config import to_dict
+from ..core.gradcheck import GradcheckResult, gradcheck
+from ..core.network import Network
 from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..experiments.build import train
-from ..gradcheck import GradcheckResult, gradcheck
-from ..network import Network
-from ..report import Table
+from ..experiments.config import to_dict
+from ..present.table import Table
 from ._common import (
     FAILED,
     OK,

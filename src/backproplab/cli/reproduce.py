@@ -28,7 +28,7 @@ from typing import Any
 from .._checks import check_positive_int
 from ..errors import DivergenceError
 from ..experiments.reproduce import ReproduceResult, reproduce
-from ..rundir import RunDir
+from ..experiments.rundir import RunDir
 from ._common import FAILED, OK, USAGE, USAGE_ERRORS, Status, add_output_flags, check_out, error
 
 DEFAULT_OUT = "backproplab-report"
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         for writer in WRITERS:
             if not (args.no_explorer and writer is write_explorers):
                 writer(result, run_dir)
-    from ..report import tables
+    from ..present.report import tables
 
     for table in tables(result):
         print(table.to_text(), end="\n\n")
@@ -129,7 +129,7 @@ def write_experiments(result: ReproduceResult, run_dir: RunDir) -> None:
 
 def write_tables(result: ReproduceResult, run_dir: RunDir) -> None:
     """Every table as CSV under ``tables/``."""
-    from ..report import tables
+    from ..present.report import tables
 
     for table in tables(result):
         run_dir.write_csv(f"tables/{table.name}.csv", table.header, table.rows)
@@ -138,7 +138,7 @@ def write_tables(result: ReproduceResult, run_dir: RunDir) -> None:
 def write_figures(result: ReproduceResult, run_dir: RunDir) -> None:
     """The report's figures, the many-seed figures and the sweep figures (PNG)."""
     from .. import viz
-    from ..report import FIGURES
+    from ..present.report import FIGURES
 
     chosen = [item.chosen for item in result.functions]
     builders: dict[str, Callable[[], Any]] = {"loss": lambda: viz.loss_curves(chosen),
@@ -158,7 +158,7 @@ def write_figures(result: ReproduceResult, run_dir: RunDir) -> None:
 
 def write_report(result: ReproduceResult, run_dir: RunDir) -> None:
     """``report.md``, linking the figures written so far."""
-    from ..report import FIGURES, markdown
+    from ..present.report import FIGURES, markdown
 
     drawn = [key for key, (path, _) in FIGURES.items() if path in run_dir.files]
     run_dir.write_text("report.md", markdown(result, drawn, command=run_dir.command))

@@ -17,10 +17,10 @@ from typing import Any
 
 from ..data.real import check_available
 from ..errors import BackproplabError
-from ..experiments.sweep_report import results_table
-from ..experiments.sweep_run import prepare
-from ..experiments.sweep_spec import parse_grid, parse_range
 from ..interrupt import exit_code
+from ..sweeps.run import prepare
+from ..sweeps.spec import parse_grid, parse_range
+from ..sweeps.summary import results_table
 from ._common import FAILED, OK, USAGE_ERRORS, Status, add_config_flags, add_output_flags, config_from_args, error
 from ._common import print_json as _print_json
 

@@ -2,7 +2,7 @@
 
 Builds the network a config describes (at its initial weights, after training
 with ``--trained``, or loaded with ``--model``), works one row of the config's
-data through it with ``backproplab.trace.trace`` and prints the forward pass,
+data through it with ``backproplab.explain.trace.trace`` and prints the forward pass,
 the loss, the deltas, the gradients and the optimizer's update: as text, as one
 JSON document (``--json``) or as Markdown tables with LaTeX (``--markdown``).
 """
@@ -19,7 +19,7 @@ from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..errors import DivergenceError
 from ..experiments.build import build_optimizer, train
-from ..trace import LayerTrace, Trace, loss_formula, output_formula, trace
+from ..explain.trace import LayerTrace, Trace, loss_formula, output_formula, trace
 from ._common import (
     FAILED,
     OK,

@@ -7,7 +7,7 @@ they belong::
         ->  write_run (config.toml, history.csv, model.npz, tables/)  ->  print the results
 
 Everything is validated before the first epoch; the run directory appears only
-when all its files are written (``backproplab.rundir``), so a failure — a bad
+when all its files are written (``backproplab.experiments.rundir``), so a failure — a bad
 value, a diverged loss, Ctrl-C — leaves nothing half-written.
 
 While training, the run's state lives beside the run directory, in
@@ -29,19 +29,19 @@ from typing import Any
 
 import numpy as np
 
-from ..checkpoint import load_checkpoint
-from ..config import ConfigError, ExperimentConfig, from_dict, load_config, to_dict, to_toml
 from ..data import GATES
 from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..errors import DivergenceError, TrainingInterrupted
 from ..experiments import classify
 from ..experiments.build import Trained, check_config, train
+from ..experiments.config import ConfigError, ExperimentConfig, from_dict, load_config, to_dict, to_toml
+from ..experiments.rundir import RunDir
 from ..experiments.stats import band, learned
+from ..files.checkpoint import load_checkpoint
+from ..files.io import write_text
 from ..interrupt import exit_code
-from ..io import write_text
-from ..report import Table
-from ..rundir import RunDir
+from ..present.table import Table
 from ._common import (
     CONFIG_FLAGS,
     FAILED,

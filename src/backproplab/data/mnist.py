@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackproplabError
-from ..io import atomic_write
+from ..files.io import atomic_write
 
 #: The original files and their MD5 checksums (the values torchvision and others verify).
 MNIST_FILES: dict[str, tuple[str, str]] = {

@@ -6,10 +6,10 @@
 - ``reproduce``: all of it for the report's three experiments.
 """
 
+from .beyond import ActivationSweep, WidthSweep, activation_sweep, width_sweep
 from .build import Trained, build_network, build_optimizer, load_data, train
 from .reproduce import REPORT_EXPERIMENTS, FunctionResult, ReproduceResult, reproduce
 from .stats import SeedStats, band, confidence, learned, percentile_of, seed_stats
-from .sweeps import ActivationSweep, WidthSweep, activation_sweep, width_sweep
 
 __all__ = [
     "REPORT_EXPERIMENTS",

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ..config import ConfigError, ExperimentConfig
+from ..core.network import Network, loss_and_gradients, mlp
+from ..core.optim import Optimizer, get_optimizer
 from ..data import GATES, Dataset, load, logic_table
-from ..early_stopping import EarlyStopping
-from ..network import Network, loss_and_gradients, mlp
-from ..optim import Optimizer, get_optimizer
-from ..schedules import SCHEDULES, Schedule
-from ..training import Callback, History, fit
+from ..train.early_stopping import EarlyStopping
+from ..train.loop import Callback, History, fit
+from ..train.schedules import SCHEDULES, Schedule
+from .config import ConfigError, ExperimentConfig
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..metrics import accuracy, confusion_matrix, precision_recall
-from ..report import Table
+from ..core.metrics import accuracy, confusion_matrix, precision_recall
+from ..present.table import Table
 from .build import Trained
 
 

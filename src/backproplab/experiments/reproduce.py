@@ -7,11 +7,11 @@
 2. ``seeds`` networks at once on the runs axis, seeds ``seed .. seed + seeds - 1``.
    Run 0 starts from the chosen seed's weights (``mlp`` draws run ``r`` from seed ``seed + r``),
    so the single-run tables and the many-seed statistics describe the same experiment;
-3. the sweeps of ``backproplab.experiments.sweeps`` (hidden width and epochs for XOR,
+3. the sweeps of ``backproplab.experiments.beyond`` (hidden width and epochs for XOR,
    sigmoid vs tanh vs ReLU).
 
 It returns results; files, figures and the report are the caller's business
-(``backproplab.report`` and ``backproplab.cli.reproduce``).
+(``backproplab.present.report`` and ``backproplab.cli.reproduce``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import check_positive_int
-from ..config import ExperimentConfig, load_config
-from ..gradcheck import GradcheckResult, gradcheck
+from ..core.gradcheck import GradcheckResult, gradcheck
+from .beyond import ActivationSweep, WidthSweep, activation_sweep, width_sweep
 from .build import Trained, train
+from .config import ExperimentConfig, load_config
 from .stats import SeedStats, seed_stats
-from .sweeps import ActivationSweep, WidthSweep, activation_sweep, width_sweep
 
 #: The report's experiments, in its order (Tables 1, 2, 3).
 REPORT_EXPERIMENTS = ("and", "or", "xor")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..training import History
+from ..train.loop import History
 from ._style import PANEL, panels
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..experiments.sweep_table import SweepTable
+from ..sweeps.table import SweepTable
 from ._style import PANEL
 
 LABELS = {"learned": "share of seeds that learned", "val_accuracy_median": "validation accuracy (median)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..experiments.sweeps import ActivationSweep, WidthSweep
+from ..experiments.beyond import ActivationSweep, WidthSweep
 from ._style import color, panels
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..io import write_text
-from ..recording import Recording, health_flags
+from ..files.io import write_text
+from ..train.recording import Recording, health_flags
 from .assets import inline_modules, read_static
 
 #: Format of the JSON embedded in the page; the page refuses other versions.

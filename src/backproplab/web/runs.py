@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import ExperimentConfig, load_config
+from ..core.layers import Dense
 from ..errors import BackproplabError
 from ..experiments.build import Trained, train
-from ..io import load_model
-from ..layers import Dense
-from ..recording import Recorder, Recording
+from ..experiments.config import ExperimentConfig, load_config
+from ..files.io import load_model
+from ..train.recording import Recorder, Recording
 from .explorer import write_explorer
 
 EXPLORER_NAME = "explorer.html"

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 
 from .. import data as _data
-from ..gradcheck import gradcheck
-from ..layers import ACTIVATIONS
-from ..network import check_data, mlp
-from ..optim import OPTIMIZER_NAMES, get_optimizer
-from ..recording import FrameProbe, health_flags, run_params, single_run_copy
-from ..training import fit
+from ..core.gradcheck import gradcheck
+from ..core.layers import ACTIVATIONS
+from ..core.network import check_data, mlp
+from ..core.optim import OPTIMIZER_NAMES, get_optimizer
+from ..train.loop import fit
+from ..train.recording import FrameProbe, health_flags, run_params, single_run_copy
 from .explorer import pack, quantize
 
 #: Logic functions (four rows, the report's data).

@@ -1,0 +1,365 @@
+"""Layers: a dense (affine) map and element-wise activations, each with its backward pass.
+
+Every layer follows the core contract of ``DESIGN.md``:
+
+- ``params`` and ``grads`` are dicts of arrays with the same keys and shapes
+  (empty for parameter-free layers);
+- ``forward(x, *, train)`` returns the output and keeps what ``backward`` needs;
+- ``backward(dout)`` returns ``dx`` and *overwrites* ``grads``;
+- a layer's arrays are its own: nothing replaces them behind its back.
+
+Shapes use ``R`` (runs), ``B`` (batch), ``D_in``/``D_out`` (features). A layer
+serves one network or ``R`` stacked networks with one code path: matmuls
+broadcast over a leading runs axis, transposes are ``swapaxes(-1, -2)`` and batch
+reductions run over ``axis=-2``.
+
+Activation derivatives are written from the layer's *output* where the math
+allows it (``sigmoid: a * (1 - a)``, ``tanh: 1 - a**2``), as scikit-learn does,
+so the forward pass keeps one array and the backward pass computes no
+transcendental function (Rumelhart, Hinton & Williams 1986).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._checks import check_choice, check_dtype, check_positive_float, check_positive_int
+from ._kernels import matmul, sum_over_batch
+from .init import get_initializer
+from .losses import sigmoid
+
+
+class Layer:
+    """Base class: a differentiable map with optional parameters.
+
+    Examples
+    --------
+    A layer of one's own: ``forward`` keeps what ``backward`` needs, ``backward``
+    returns ``dx``; ``gradcheck`` compares it with finite differences.
+
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> class Softplus(bp.Layer):  # a = log(1 + exp(z)); da/dz = sigmoid(z)
+    ...     def forward(self, x, *, train=True):
+    ...         self._x = x
+    ...         return np.logaddexp(0.0, x)
+    ...     def backward(self, dout):
+    ...         return dout / (1.0 + np.exp(-self._x))
+    >>> X, y = logic_table("xor")
+    >>> net = bp.Network([bp.Dense(2, 4), Softplus(), bp.Dense(4, 1)])
+    >>> Softplus().params, bp.gradcheck(net, X, y).passed
+    ({}, True)
+    """
+
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+    #: State that is saved with the model but not trained (batch norm's running statistics).
+    buffers: dict[str, np.ndarray]
+
+    def __init__(self) -> None:
+        self.params = {}
+        self.grads = {}
+        self.buffers = {}
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Write ``grads`` only; the gradient w.r.t. the input is not needed.
+
+        ``Network.backward(..., input_grad=False)`` calls this on the first layer
+        with parameters. This default runs ``backward`` and drops ``dx``; a layer
+        for which ``dx`` costs real work (``Dense``) skips computing it.
+        """
+        self.backward(dout)
+
+    def to_config(self) -> dict:
+        """Return the constructor arguments that rebuild this layer's shape (not its values)."""
+        return {"type": type(self).__name__}
+
+    @classmethod
+    def from_config(cls, config: dict, *, runs: int | None = None, dtype: str | np.dtype = "float64") -> Layer:
+        """Build a layer from ``to_config()``'s dict; ``runs`` and ``dtype`` are those of its network.
+
+        Parameters get fresh values (load a state dict to set them).
+        """
+        return cls(**_arguments(config))
+
+    @classmethod
+    def state_shapes(cls, config: dict, *, runs: int | None = None) -> dict[str, tuple[int, ...]]:
+        """Shapes of the ``params`` and ``buffers`` that ``from_config(config, runs=runs)`` would allocate.
+
+        Model files check their arrays against these before building anything, so
+        a crafted header cannot make the reader allocate more than the file holds.
+        """
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.to_config().items() if k != "type")
+        return f"{type(self).__name__}({args})"
+
+
+class Dense(Layer):
+    """Affine map ``z = x @ W + b``.
+
+    Parameters
+    ----------
+    fan_in, fan_out : int
+        Number of input and output features.
+    init : str, default "he_normal"
+        Weight initialisation scheme, a key of ``backproplab.core.init.INITIALIZERS``.
+        Biases start at zero.
+    rng : numpy.random.Generator or sequence of Generator, optional
+        Source of the initial weights. A sequence of ``R`` generators builds ``R``
+        stacked runs, run ``r`` drawn from ``rng[r]``, so each run is identical to a
+        single network built from the same generator. Default: ``default_rng(0)``.
+    runs : int, optional
+        With a single generator: draw ``runs`` stacked weight matrices from it.
+    dtype : {"float64", "float32"}, default "float64"
+
+    Attributes
+    ----------
+    params : dict
+        ``"W"``: ``(D_in, D_out)`` or ``(R, D_in, D_out)``;
+        ``"b"``: ``(1, D_out)`` or ``(R, 1, D_out)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> layer = bp.Dense(2, 3, rng=np.random.default_rng(0))
+    >>> x = np.array([[1.0, 0.0]])
+    >>> bool(np.allclose(layer.forward(x), x @ layer.params["W"] + layer.params["b"]))  # z = x W + b
+    True
+    >>> dx = layer.backward(np.ones((1, 3)))  # dL/dz = 1 for every unit
+    >>> layer.grads["W"]  # x^T dout: the row of the zero input gets no gradient
+    array([[1., 1., 1.],
+           [0., 0., 0.]])
+    >>> bool(np.allclose(dx, layer.params["W"].sum(axis=1)))  # dout W^T
+    True
+    """
+
+    def __init__(
+        self,
+        fan_in: int,
+        fan_out: int,
+        *,
+        init: str = "he_normal",
+        rng: np.random.Generator | Sequence[np.random.Generator] | None = None,
+        runs: int | None = None,
+        dtype: str | np.dtype = "float64",
+    ) -> None:
+        super().__init__()
+        self.fan_in = check_positive_int("fan_in", fan_in)
+        self.fan_out = check_positive_int("fan_out", fan_out)
+        self.init = init
+        initializer = get_initializer(init)
+        dt = check_dtype(dtype)
+        shape = (self.fan_in, self.fan_out)
+        if rng is None:
+            rng = np.random.default_rng(0)
+        many = isinstance(rng, Sequence) and len(rng) > 0 and all(isinstance(g, np.random.Generator) for g in rng)
+        if not (isinstance(rng, np.random.Generator) or many):
+            raise TypeError(f"rng must be a numpy.random.Generator or a non-empty sequence of them, got {rng!r:.60}")
+        if isinstance(rng, np.random.Generator):
+            lead = () if runs is None else (check_positive_int("runs", runs),)
+            W = initializer(rng, (*lead, *shape), self.fan_in, self.fan_out)  # (R, D_in, D_out)
+            b = np.zeros((*lead, 1, self.fan_out))
+        else:
+            W = np.stack([initializer(g, shape, self.fan_in, self.fan_out) for g in rng])  # (R, D_in, D_out)
+            b = np.zeros((len(rng), 1, self.fan_out))
+        self.params = {"W": W.astype(dt), "b": b.astype(dt)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        """``x``: ``(B, D_in)`` or ``(R, B, D_in)`` -> ``z``: ``(B, D_out)`` or ``(R, B, D_out)``."""
+        self._x = x
+        z = matmul(x, self.params["W"])  # x @ W: (R, B, D_in) @ (R, D_in, D_out) -> (R, B, D_out)
+        z += self.params["b"]  # z = x @ W + b, the sum written in place (one array fewer)
+        return z
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """``dout``: gradient w.r.t. ``z``; writes ``grads`` and returns the gradient w.r.t. ``x``."""
+        self.backward_params(dout)
+        return matmul(dout, self.params["W"].swapaxes(-1, -2))  # (R, B, D_out) @ (R, D_out, D_in) -> (R, B, D_in)
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """Write ``grads["W"]`` and ``grads["b"]`` from ``dout`` without computing ``dx``.
+
+        The gradients are written into the same arrays at every call (like
+        PyTorch's ``.grad``): a wide layer's ``dW`` is megabytes, and a fresh
+        one per step costs page faults that outweigh the arithmetic around it.
+        """
+        x = self._x
+        matmul(x.swapaxes(-1, -2), dout, out=self.grads["W"])  # dW = x.T @ dout: (R, D_in, B) @ (R, B, D_out)
+        sum_over_batch(dout, out=self.grads["b"])  # db = dout.sum(-2, keepdims=True): (R, 1, D_out)
+
+    def to_config(self) -> dict:
+        return {"type": "Dense", "fan_in": self.fan_in, "fan_out": self.fan_out, "init": self.init}
+
+    @classmethod
+    def from_config(cls, config: dict, *, runs: int | None = None, dtype: str | np.dtype = "float64") -> Dense:
+        return cls(**_arguments(config), runs=runs, dtype=dtype)
+
+    @classmethod
+    def state_shapes(cls, config: dict, *, runs: int | None = None) -> dict[str, tuple[int, ...]]:
+        lead = () if runs is None else (runs,)
+        return {"W": (*lead, config["fan_in"], config["fan_out"]), "b": (*lead, 1, config["fan_out"])}
+
+
+class Sigmoid(Layer):
+    """``a = 1 / (1 + exp(-z))``; ``da/dz = a * (1 - a)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import Sigmoid
+    >>> layer = Sigmoid()
+    >>> layer.forward(np.array([[0.0, 2.0]]))
+    array([[0.5       , 0.88079708]])
+    >>> layer.backward(np.ones((1, 2)))  # a * (1 - a): at most 1/4
+    array([[0.25      , 0.10499359]])
+    """
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        self._a = a = sigmoid(x)  # in its stable form, shared with the output activation
+        return a
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        a = self._a
+        # (1 - a) * a * dout built in place on one new array: a temporary for (1 - a) as
+        # large as the layer's output costs more in allocation than in arithmetic.
+        dx = 1.0 - a
+        dx *= a
+        dx *= dout
+        return dx
+
+
+class Tanh(Layer):
+    """``a = tanh(z)``; ``da/dz = 1 - a**2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import Tanh
+    >>> layer = Tanh()
+    >>> layer.forward(np.array([[0.0, 1.0]]))
+    array([[0.        , 0.76159416]])
+    >>> layer.backward(np.ones((1, 2)))  # 1 - a**2: 1 at zero, four times sigmoid's
+    array([[1.        , 0.41997434]])
+    """
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        self._a = a = np.tanh(x)
+        return a
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        a = self._a
+        return dout * (1.0 - a * a)
+
+
+class ReLU(Layer):
+    """``a = max(z, 0)``; ``da/dz = 1 if z > 0 else 0`` (0 at the kink, as PyTorch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import ReLU
+    >>> layer = ReLU()
+    >>> layer.forward(np.array([[-1.0, 0.0, 2.0]]))
+    array([[0., 0., 2.]])
+    >>> layer.backward(np.array([[5.0, 5.0, 5.0]]))  # passed where z > 0 only; the kink z = 0 gets 0
+    array([[0., 0., 5.]])
+    """
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        self._a = a = np.maximum(x, 0)
+        return a
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout * (self._a > 0)
+
+
+class LeakyReLU(Layer):
+    """``a = z if z > 0 else alpha * z``; ``da/dz = 1 if z > 0 else alpha``.
+
+    Parameters
+    ----------
+    alpha : float, default 0.01
+        Slope for negative inputs, ``0 <= alpha``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab import LeakyReLU
+    >>> layer = LeakyReLU(alpha=0.1)
+    >>> layer.forward(np.array([[-2.0, 3.0]]))
+    array([[-0.2,  3. ]])
+    >>> layer.backward(np.ones((1, 2)))  # a negative input still passes alpha of the gradient
+    array([[0.1, 1. ]])
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = check_positive_float("alpha", alpha, allow_zero=True)
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        self._positive = positive = x > 0
+        return np.where(positive, x, self.alpha * x)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return np.where(self._positive, dout, self.alpha * dout)
+
+    def to_config(self) -> dict:
+        return {"type": "LeakyReLU", "alpha": self.alpha}
+
+
+class Identity(Layer):
+    """``a = z``; ``da/dz = 1``.
+
+    Examples
+    --------
+    Without a non-linearity, hidden layers add nothing: a network with identity
+    activations (and zero biases, as initialised) is a linear map.
+
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> net = bp.mlp([2, 8, 8, 1], activation="identity", output="identity", seed=0)
+    >>> X = np.array([[1.0, 0.0], [0.5, -2.0]])
+    >>> bool(np.allclose(net.forward(3 * X), 3 * net.forward(X)))
+    True
+    >>> bp.Identity().backward(np.array([[1.5, -2.0]]))
+    array([[ 1.5, -2. ]])
+    """
+
+    def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        return dout
+
+
+#: Hidden activations by name, for ``mlp(activation=...)`` and config files.
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+}
+
+
+def activation(name: str) -> Layer:
+    """Build the activation layer registered under ``name``."""
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
+
+
+def _arguments(config: dict) -> dict:
+    """A layer's ``to_config()`` without its ``"type"``: the constructor's keyword arguments."""
+    return {key: value for key, value in config.items() if key != "type"}

@@ -1,0 +1,1 @@
+"""Explanations: one backward pass worked out number by number (``explain.trace``)."""

@@ -1,0 +1,239 @@
+"""Run a user sweep: cells x seeds, trained as stacked runs, gathered into one table in grid order.
+
+A task is one cell and a chunk of its seeds, trained with one ``fit`` on the runs
+axis (``run_task``). The data split and the shuffling are seeded by the base
+config's ``training.seed`` in every chunk and only the initial weights move with
+the chunk, so run ``r`` of a chunk starting at ``s`` is run ``s + r`` of one batch
+of all the seeds: chunking, and the engine that runs the chunks, change no
+number. The driver (``sweep``) skips cells already saved, hands the rest to the
+engine, writes each cell when its last chunk is in, and builds the table::
+
+    spec (validated) -> out dir checked -> engine up -> tasks of missing cells -> cells/*.npz -> table
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..core.metrics import accuracy
+from ..data import GATES
+from ..experiments.build import Trained, train
+from ..experiments.config import ConfigError, ExperimentConfig, _toml_value, load_config
+from ..experiments.stats import first_epoch_below, learned
+from .engines import DaskEngine, InProcess, make_engine
+from .spec import Range, SweepSpec, cell_key, make_spec, parse_range
+from .store import SweepStore
+from .summary import write_outputs
+from .table import SweepTable, table_of
+
+
+@dataclass(frozen=True)
+class Task:
+    """Seeds ``start .. start + count - 1`` of cell number ``cell`` (whose config is ``config``)."""
+
+    cell: int
+    config: ExperimentConfig
+    start: int
+    count: int
+    threshold: float
+
+
+def run_task(task: Task) -> dict[str, np.ndarray]:
+    """Train one chunk of a cell and measure every run (what a worker does)."""
+    trained = train(task.config, seed=task.start, runs=task.count, data_seed=task.config.training.seed)
+    return measure(trained, task.threshold)
+
+
+def measure(trained: Trained, threshold: float) -> dict[str, np.ndarray]:
+    """Per-run results of a trained cell chunk: each array ``(R,)``, plus ``seconds`` (a scalar)."""
+    runs = trained.net.runs or 1
+    loss = np.reshape(trained.history.loss, (-1, runs))  # (E, R)
+    out = {"seed": trained.seed + np.arange(runs),
+           "final_loss": np.atleast_1d(np.asarray(trained.final_loss(), dtype=float)),
+           "epochs_to_threshold": first_epoch_below(loss, threshold)}
+    if trained.net.output in ("sigmoid", "softmax"):
+        out["accuracy"] = np.atleast_1d(accuracy(trained.y, trained.net.predict(trained.X)))
+        ds = trained.dataset
+        if ds is not None and len(ds.y_val):
+            out["val_accuracy"] = np.atleast_1d(accuracy(ds.y_val, trained.net.predict(ds.X_val)))
+    if trained.config.data.name in GATES:
+        out["learned"] = np.atleast_1d(learned(trained.predict_proba(), trained.y))
+    out["seconds"] = np.asarray(trained.seconds)
+    return out
+
+
+def _cost(task: Task) -> int:
+    """A rough, relative cost of a task, to start the costly ones first (only the order matters)."""
+    training, model = task.config.training, task.config.model
+    return task.count * training.epochs * (1 + sum(model.hidden) * (1 + len(model.hidden)))
+
+
+def chunks(seeds: int, size: int) -> list[tuple[int, int]]:
+    """``(offset, count)`` of each task's seeds: ``size`` at a time, but never one seed alone (unless ``seeds == 1``).
+
+    One seed trains without a runs axis, whose arithmetic can differ from the stacked
+    one in the last bit; a chunk of two or more is exactly those runs of the whole batch.
+    """
+    size = max(size, 2)
+    starts = list(range(0, seeds, size))
+    if len(starts) > 1 and seeds - starts[-1] == 1:
+        starts.pop()  # the previous chunk takes the last seed
+    return [(s, (starts[i + 1] if i + 1 < len(starts) else seeds) - s) for i, s in enumerate(starts)]
+
+
+def merge(chunks: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One cell's arrays from its chunks (in seed order); ``seconds`` is the sum of their training times."""
+    merged = {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0] if name != "seconds"}
+    merged["seconds"] = np.asarray(sum(float(c["seconds"]) for c in chunks))
+    return merged
+
+
+@dataclass
+class SweepPlan:
+    """A checked sweep, its directory and a running engine: everything but the work (``run``)."""
+
+    spec: SweepSpec
+    chunk: int
+    store: SweepStore | None
+    engine: InProcess | DaskEngine
+    overwrite: bool = False
+
+    def run(self, progress: bool = False, status: Callable[[str], None] | None = None) -> SweepTable:
+        """Compute the missing cells, write each as it completes, then the table and its outputs; close the engine."""
+        say = status or (lambda message: None)
+        spec, store, chunk, seeds = self.spec, self.store, self.chunk, self.spec.seeds
+        cells = spec.cells()
+        configs = [spec.cell_config(cell) for cell in cells]
+        keys = [cell_key(c, spec.threshold) for c in configs]
+        try:
+            if store is not None:
+                store.open(spec, keys, self.overwrite)
+            results = [store.read_cell(key) if store is not None else None for key in keys]
+            missing = [i for i, r in enumerate(results) if r is None]
+            say(f"{len(cells)} cells x {seeds} seeds on {self.engine.name}: {len(missing)} to compute"
+                + (f", {len(cells) - len(missing)} already in {store.cells}" if len(missing) < len(cells) else ""))
+            parts = chunks(seeds, chunk)
+            tasks = [Task(i, configs[i], spec.first_seed + offset, count, spec.threshold)
+                     for i in missing for offset, count in parts]
+            # Longest first: a costly cell started last would leave the other workers idle at the end.
+            tasks.sort(key=_cost, reverse=True)
+            pending: dict[int, dict[int, dict[str, np.ndarray]]] = {i: {} for i in missing}
+            with _bar(len(cells), len(cells) - len(missing), progress) as bar:
+                for task, result in self.engine.map(run_task, tasks):
+                    pending[task.cell][task.start] = result
+                    if len(pending[task.cell]) < len(parts):
+                        continue
+                    done = pending.pop(task.cell)
+                    results[task.cell] = arrays = merge([done[s] for s in sorted(done)])
+                    if store is not None:
+                        store.write_cell(keys[task.cell], cells[task.cell], arrays)
+                    bar.update(1)
+        finally:
+            self.engine.close()
+        table = table_of(spec, cells, results, keys)
+        table.computed = [keys[i] for i in missing]
+        if store is not None:
+            write_outputs(store, spec, table)
+            table.out = store.path
+        return table
+
+
+def prepare(config: ExperimentConfig | str | os.PathLike,
+            grid: Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]] | None = None, *,
+            seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
+            ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
+            threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None,
+            timeout: float = 5.0, out: str | os.PathLike | None = None, overwrite: bool = False) -> SweepPlan:
+    """Check everything about a sweep and start its engine; no work, no file written (see ``sweep``)."""
+    base = config if isinstance(config, ExperimentConfig) else load_config(config)
+    if isinstance(ranges, Mapping):
+        ranges = [parse_range(f"{key}={_toml_list(value)}") for key, value in ranges.items()]
+    axes = list(grid.items()) if isinstance(grid, Mapping) else list(grid or ())
+    spec = make_spec(base, grid=axes, sample=sample, ranges=ranges or (), sample_seed=sample_seed, seeds=seeds,
+                     threshold=threshold)
+    chunk = seeds if seed_chunk is None else seed_chunk
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ConfigError(f"--seed-chunk must be an integer >= 1, got {seed_chunk!r}")
+    store = SweepStore(out) if out is not None else None
+    if store is not None:
+        store.check(spec, overwrite)
+    # The last check: an engine that cannot start is bad usage too, found before any work.
+    return SweepPlan(spec, chunk, store, make_engine(workers, scheduler, timeout), overwrite)
+
+
+def sweep(config: ExperimentConfig | str | os.PathLike,
+          grid: Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]] | None = None, *,
+          seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
+          ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
+          threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None, timeout: float = 5.0,
+          out: str | os.PathLike | None = None, overwrite: bool = False, progress: bool = False,
+          status: Callable[[str], None] | None = None) -> SweepTable:
+    """Train every cell of a grid (or a sample) over ``seeds`` seeds and gather one table.
+
+    Parameters
+    ----------
+    config : ExperimentConfig, path or shipped name
+        The base config; each cell overrides some of its keys.
+    grid : mapping of "section.key" to a sequence of values
+        The cells are the product of the grids, the first key varying slowest.
+    seeds : int
+        Seeds per cell, ``training.seed .. training.seed + seeds - 1``, on the runs axis.
+    seed_chunk : int, optional
+        Seeds per task (default: a whole cell per task; at least 2). Changes no number.
+    sample, ranges, sample_seed
+        Instead of a grid: ``"random:N"`` or ``"lhs:N"`` cells drawn from ``ranges``
+        (``{"training.lr": (1e-3, 1.0, "log")}``), seeded by ``sample_seed``.
+    threshold : float
+        Loss of the ``epochs_to_loss_<threshold>_median`` column.
+    workers, scheduler, timeout
+        Engine: a local Dask cluster of ``workers`` processes, or the scheduler at
+        ``scheduler`` (waited for ``timeout`` seconds); neither: in this process.
+    out : path, optional
+        Sweep directory (``results.csv``, ``cells/``, ``sweep.toml``, ``figures/``,
+        ``report.md``); cells already saved there are not recomputed. None: nothing written.
+    overwrite : bool
+        Replace a different sweep found in ``out`` (otherwise refused), keeping the cells
+        it shares with this one.
+    progress : bool
+        A progress bar over cells on stderr.
+    status : callable, optional
+        Called with one line of status (what is computed, what is reused).
+
+    Returns
+    -------
+    SweepTable
+        One dict per cell, in grid order.
+
+    Raises
+    ------
+    ConfigError, SweepDirError, EngineError
+        Before any work: a bad key or value, an unusable ``out``, an engine that cannot start.
+    KeyboardInterrupt
+        On Ctrl-C; every finished cell is saved, so rerunning resumes.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> table = bp.sweep("xor", grid={"model.hidden": [[2], [4]]}, seeds=20)  # doctest: +SKIP
+    >>> [row["learned"] for row in table]  # doctest: +SKIP
+    """
+    plan = prepare(config, grid, seeds=seeds, seed_chunk=seed_chunk, sample=sample, ranges=ranges,
+                   sample_seed=sample_seed, threshold=threshold, workers=workers, scheduler=scheduler,
+                   timeout=timeout, out=out, overwrite=overwrite)
+    return plan.run(progress=progress, status=status)
+
+
+def _toml_list(value: Sequence[Any]) -> str:
+    return _toml_value(list(value))
+
+
+def _bar(total: int, initial: int, enabled: bool) -> Any:
+    """A progress bar over cells on stderr (tqdm), or a silent stand-in."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="cell", desc="sweep", disable=not enabled, leave=False)
