@@ -190,7 +190,7 @@ def test_the_graph_sees_the_imports_it_must():
     g = graph()
     assert "backproplab.core.network" in g["backproplab.train.loop"]
     assert "backproplab.core.layers" in g["backproplab.core.regularization"]  # `from .layers import Layer`
-    assert "backproplab.experiments.classify" in g["backproplab.cli.train"]  # `from ..experiments import classify`
+    assert "backproplab.present.classify" in g["backproplab.cli.train"]  # `from ..present import classify`
     assert "backproplab.data" in g["backproplab.web.session"]  # `from .. import data as _data`
 
 

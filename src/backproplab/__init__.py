@@ -16,9 +16,9 @@ from .core.network import Network, loss_and_gradients, mlp
 from .core.optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .core.regularization import BatchNorm, Dropout
 from .errors import BackproplabError, DivergenceError, ModelFileError, TrainingInterrupted
-from .files.checkpoint import load_checkpoint
 from .files.io import load_model as load
 from .train.callbacks import Callback, FitState, History
+from .train.checkpoint import load_checkpoint
 from .train.early_stopping import EarlyStopping, evaluate
 from .train.loop import fit
 from .train.schedules import CosineDecay, ExponentialDecay, InverseScaling, ReduceOnPlateau, StepDecay

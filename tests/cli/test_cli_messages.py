@@ -21,7 +21,7 @@ import backproplab as bp
 from backproplab.cli import COMMANDS, build_parser, main
 from backproplab.experiments.config import load_config
 from backproplab.experiments.rundir import RunDirError
-from backproplab.files.checkpoint import load_checkpoint
+from backproplab.train.checkpoint import load_checkpoint
 
 from console import backproplab_command, start
 

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 import backproplab as bp
 from backproplab.core.optim import Adam
-from backproplab.files.checkpoint import FORMAT as CKPT_FORMAT
-from backproplab.files.checkpoint import load_checkpoint
 from backproplab.files.io import FORMAT, FORMAT_VERSION, HEADER_KEY, write_archive
+from backproplab.train.checkpoint import FORMAT as CKPT_FORMAT
+from backproplab.train.checkpoint import load_checkpoint
 from hostile import refused
 
 X4 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)

@@ -22,8 +22,8 @@ import backproplab as bp
 from backproplab.core.optim import Adam
 from backproplab.errors import TrainingInterrupted
 from backproplab.files import io as bp_io
-from backproplab.files.checkpoint import load_checkpoint
 from backproplab.interrupt import deferred_signals, exit_code
+from backproplab.train.checkpoint import load_checkpoint
 
 from console import start
 

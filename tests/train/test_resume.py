@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import backproplab as bp
 from backproplab.core.optim import SGD, Adam
 from backproplab.errors import TrainingInterrupted
-from backproplab.files.checkpoint import load_checkpoint
+from backproplab.train.checkpoint import load_checkpoint
 from backproplab.train.schedules import StepDecay
 
 

@@ -33,15 +33,15 @@ from ..data import GATES
 from ..data.mnist import DataFileError
 from ..data.real import check_available
 from ..errors import DivergenceError, TrainingInterrupted
-from ..experiments import classify
 from ..experiments.build import Trained, check_config, train
 from ..experiments.config import ConfigError, ExperimentConfig, from_dict, load_config, to_dict, to_toml
 from ..experiments.rundir import RunDir
 from ..experiments.stats import band, learned
-from ..files.checkpoint import load_checkpoint
 from ..files.io import write_text
 from ..interrupt import exit_code
+from ..present import classify
 from ..present.table import Table
+from ..train.checkpoint import load_checkpoint
 from ._common import (
     CONFIG_FLAGS,
     FAILED,

@@ -1,1 +1,1 @@
-"""Files a run leaves: model files, checkpoints (with their history blocks) and the atomic writes behind them."""
+"""Files a run leaves, and how they are written: model files and the atomic writes behind every file."""

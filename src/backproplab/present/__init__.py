@@ -1,1 +1,2 @@
-"""Results made readable: ``Table`` (one table, three outputs) and the reproduction's Markdown report."""
+"""Results made readable: ``Table`` (one table, three outputs), the reproduction's Markdown report and the
+classification tables of ``train``."""

@@ -26,7 +26,7 @@ from ..core.losses import Loss
 from ..core.network import Network, check_data
 from ..core.optim import SGD, Optimizer
 from ..errors import TrainingInterrupted
-from ..files import checkpoint as _checkpoint
+from . import checkpoint as _checkpoint
 from .callbacks import Callback, EpochTotals, FitState, History
 from .divergence import Divergence, diverged_summary
 from .early_stopping import attach
@@ -78,7 +78,7 @@ def fit(
         Show a progress bar on stderr, only if it is a terminal.
     callbacks : sequence of Callback
     checkpoint : path, optional
-        File to keep the full training state in (``backproplab.files.checkpoint``),
+        File to keep the full training state in (``backproplab.train.checkpoint``),
         written atomically at the end, every ``checkpoint_every`` epochs, and when
         SIGINT/SIGTERM arrives: then the current step is finished, the state
         saved and ``TrainingInterrupted`` raised (a second signal stops at once).

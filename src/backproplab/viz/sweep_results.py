@@ -14,13 +14,15 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..sweeps.table import SweepTable
 from ._style import PANEL
+
+if TYPE_CHECKING:  # the type only: viz draws tables that sweeps/ computes, and never imports it
+    from ..sweeps.table import SweepTable
 
 LABELS = {"learned": "share of seeds that learned", "val_accuracy_median": "validation accuracy (median)",
           "accuracy_median": "training accuracy (median)", "final_loss_median": "final loss (median)"}

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..core.metrics import accuracy, confusion_matrix, precision_recall
-from ..present.table import Table
-from .build import Trained
+from ..experiments.build import Trained
+from .table import Table
 
 
 def results(trained: Trained) -> dict[str, Any]:

@@ -7,8 +7,8 @@ import pytest
 
 import backproplab as bp
 from backproplab.core.optim import Adam
-from backproplab.files import _history_blocks
-from backproplab.files.checkpoint import load_checkpoint, restore, save_checkpoint
+from backproplab.train import _history_blocks
+from backproplab.train.checkpoint import load_checkpoint, restore, save_checkpoint
 from backproplab.train.loop import Callback
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core._archive import read_archive, write_archive
-from ..train.callbacks import History
+from .callbacks import History
 
 FORMAT = "backproplab-history-block"
 #: Epochs of history per block file.

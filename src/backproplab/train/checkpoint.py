@@ -33,9 +33,9 @@ from ..core._archive import read_archive, write_archive
 from ..core.network import Network
 from ..core.optim import Optimizer
 from ..errors import ModelFileError
-from ..train.callbacks import Callback, History
+from ..files.io import network_from
 from . import _history_blocks
-from .io import network_from
+from .callbacks import Callback, History
 
 FORMAT = "backproplab-checkpoint"
 #: 2: the history's rows in blocks of ``_history_blocks.BLOCK`` epochs, each in its own file beside the checkpoint and
