@@ -33,6 +33,7 @@ ax.set(xlabel="epoch", ylabel="training loss (binary cross-entropy)", ylim=(0, N
        title="Training loss, seed 0")
 ax.grid(alpha=0.3)
 ax.legend()
+plt.show()
 
 # %%
 # The decision boundaries: each network's predicted probability over the input square, with the

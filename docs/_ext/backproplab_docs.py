@@ -22,6 +22,7 @@ import importlib
 import inspect
 import io
 import re
+import signal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ def api_rst() -> str:
         groups: dict[str, list[str]] = {}
         for attr in public_names(module):
             home = getattr(getattr(module, attr), "__module__", None) or name
-            groups.setdefault(home if home.startswith("backproplab") else name, []).append(attr)
+            # A name defined in a private module (``sklearn._base``) is documented where the user imports it.
+            private = any(part.startswith("_") for part in home.split("."))
+            groups.setdefault(home if home.startswith("backproplab") and not private else name, []).append(attr)
         for home, attrs in groups.items():
             if name == "backproplab" or len(groups) > 1:
                 doc = (inspect.getdoc(importlib.import_module(home)) or home).splitlines()[0].rstrip(".")
@@ -79,13 +82,16 @@ def _flags(action: argparse.Action) -> str:
 
 def cli_rst() -> str:
     from backproplab.cli import build_parser
+    from backproplab.interrupt import EXIT_CODES
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     out = [_title("Command-line reference", "="),
            "Generated from ``backproplab.cli.build_parser()`` when these pages were built: every sub-command "
            "and every flag, as ``backproplab COMMAND --help`` prints them. Exit codes: 0 ok, 1 the work failed, "
-           "2 bad usage, 130 interrupted.\n",
+           f"2 bad usage, {EXIT_CODES[signal.SIGINT]} interrupted (Ctrl-C, SIGINT), {EXIT_CODES[signal.SIGTERM]} "
+           "terminated (SIGTERM); an interrupted "
+           "``train`` leaves a checkpoint and prints the command that resumes it.\n",
            ".. code-block:: text\n", *(f"   {line}" for line in parser.format_usage().splitlines()), ""]
     helps = {a.dest: a.help for a in sub._choices_actions}
     for name, command in sub.choices.items():

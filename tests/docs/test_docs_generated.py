@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from pathlib import Path
 
@@ -51,3 +52,18 @@ def test_the_tutorial_numbers_are_the_traces():
     assert t.input.tolist() == [1.0, 0.0]
     assert (abs(t.layers[0].grad_W - grads["0.W"]) < 1e-12).all()
     assert docs.trace_value("2.delta") == docs._fmt(t.layers[1].delta)
+
+
+def test_the_api_reference_names_no_private_module():
+    """A public name defined in a private module (``sklearn._base``) is listed under the module users import."""
+    text = docs.api_rst()
+    assert re.findall(r"backproplab(?:\.\w+)*\._\w+", text) == []
+    assert "\n   DivergenceError\n" in text.split("backproplab.sklearn: ")[1]
+
+
+def test_the_cli_reference_names_every_exit_code():
+    from backproplab.interrupt import EXIT_CODES
+
+    head = docs.cli_rst().split("backproplab ", 2)[1]
+    for code in (0, 1, 2, *EXIT_CODES.values()):
+        assert f" {code} " in head, code
