@@ -19,11 +19,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from .._checks import check_positive_int
 from ..core.gradcheck import GradcheckResult, gradcheck
+from ..train.progress import in_kernel, progress_bar
 from .beyond import ActivationSweep, WidthSweep, activation_sweep, width_sweep
 from .build import Trained, train
 from .config import ExperimentConfig, load_config
@@ -93,6 +95,7 @@ def reproduce(
     sweep_epochs: int = 4000,
     configs: Sequence[ExperimentConfig] | None = None,
     status: Callable[[str], None] = lambda message: None,
+    progress: bool | None = None,
 ) -> ReproduceResult:
     """Run the report's experiments, their many-seed statistics and the sweeps.
 
@@ -110,6 +113,10 @@ def reproduce(
         Default: the shipped ``and``, ``or``, ``xor``.
     status : callable
         Receives one line per stage (progress, for stderr).
+    progress : bool, optional
+        A bar over the stages (the last trained network's final loss beside it). None (the
+        default): in a Jupyter kernel only, as a widget that stays in the cell; True: on stderr
+        too; False: nothing anywhere.
     """
     seed = check_positive_int("seed", seed, minimum=0)
     seeds = check_positive_int("seeds", seeds, minimum=0)
@@ -120,27 +127,48 @@ def reproduce(
     configs = [load_config(name) for name in REPORT_EXPERIMENTS] if configs is None else list(configs)
     result = ReproduceResult([], seed, seeds, sweep_seeds=sweep_seeds if seeds else 0)
 
+    xor = next((c for c in configs if c.name == "xor"), None)
+    sweeps = (1 + (xor is not None)) if seeds and sweep_seeds else 0
+    bar = _stages_bar(len(configs) * (1 + bool(seeds)) + sweeps, progress)
+
     start = time.perf_counter()
     for config in configs:
         shape = "-".join(map(str, (2, *config.model.hidden, 1)))
         status(f"{config.title}: {shape} network, {config.training.epochs} epochs, seed {seed}")
         chosen = train(config, seed=seed, runs=1)
         item = FunctionResult(config, chosen, gradcheck(chosen.net, chosen.X, chosen.y))
+        _stage_done(bar, f"{config.name} loss {chosen.final_loss():.4f}")
         if seeds:
             status(f"{config.title}: {seeds} seeds at once ({seed}..{seed + seeds - 1})")
             item.many = train(config, seed=seed, runs=seeds)
             item.stats = seed_stats(item.many)
+            _stage_done(bar, f"{config.name} median loss {np.median(item.stats.final_loss):.4f}")
         result.functions.append(item)
     result.seconds["report"] = time.perf_counter() - start
 
-    if seeds and sweep_seeds:
+    if sweeps:
         start = time.perf_counter()
-        xor = next((c for c in configs if c.name == "xor"), None)
         if xor is not None:
             status(f"beyond: XOR by hidden width (1, 2, 3, 4, 8), {sweep_epochs} epochs, {sweep_seeds} seeds each")
             result.width = width_sweep(xor, epochs=sweep_epochs, seeds=sweep_seeds, seed=seed)
+            _stage_done(bar, "width sweep")
         status(f"beyond: sigmoid vs tanh vs ReLU hidden layers, {sweep_seeds} seeds each")
         reuse = [item.many for item in result.functions]  # their sigmoid cells are trained already
         result.activations = activation_sweep(configs, seeds=sweep_seeds, seed=seed, reuse=reuse)
+        _stage_done(bar, "activation sweep")
         result.seconds["sweeps"] = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
     return result
+
+
+def _stages_bar(stages: int, progress: bool | None) -> Any:
+    """A bar over ``reproduce``'s stages: None shows it in a Jupyter kernel only, True on any stderr too."""
+    shown = progress or (progress is None and in_kernel())
+    return progress_bar(stages, desc="reproduce", unit="stage", enabled=bool(shown), tty_only=False)
+
+
+def _stage_done(bar: Any, postfix: str) -> None:
+    if bar is not None:
+        bar.set_postfix_str(postfix, refresh=False)
+        bar.update(1)

@@ -25,6 +25,7 @@ from ..data import GATES
 from ..experiments.build import Trained, train
 from ..experiments.config import ConfigError, ExperimentConfig, _toml_value, load_config
 from ..experiments.stats import first_epoch_below, learned
+from ..train.progress import in_kernel, progress_bar
 from .engines import DaskEngine, InProcess, make_engine
 from .spec import Range, SweepSpec, cell_key, make_spec, parse_range
 from .store import SweepStore
@@ -103,7 +104,7 @@ class SweepPlan:
     engine: InProcess | DaskEngine
     overwrite: bool = False
 
-    def run(self, progress: bool = False, status: Callable[[str], None] | None = None) -> SweepTable:
+    def run(self, progress: bool | None = None, status: Callable[[str], None] | None = None) -> SweepTable:
         """Compute the missing cells, write each as it completes, then the table and its outputs; close the engine."""
         say = status or (lambda message: None)
         spec, store, chunk, seeds = self.spec, self.store, self.chunk, self.spec.seeds
@@ -132,6 +133,7 @@ class SweepPlan:
                     results[task.cell] = arrays = merge([done[s] for s in sorted(done)])
                     if store is not None:
                         store.write_cell(keys[task.cell], cells[task.cell], arrays)
+                    bar.set_postfix_str(f"loss {np.median(arrays['final_loss']):.4f}", refresh=False)
                     bar.update(1)
         finally:
             self.engine.close()
@@ -171,7 +173,7 @@ def sweep(config: ExperimentConfig | str | os.PathLike,
           seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
           ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
           threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None, timeout: float = 5.0,
-          out: str | os.PathLike | None = None, overwrite: bool = False, progress: bool = False,
+          out: str | os.PathLike | None = None, overwrite: bool = False, progress: bool | None = None,
           status: Callable[[str], None] | None = None) -> SweepTable:
     """Train every cell of a grid (or a sample) over ``seeds`` seeds and gather one table.
 
@@ -199,8 +201,10 @@ def sweep(config: ExperimentConfig | str | os.PathLike,
     overwrite : bool
         Replace a different sweep found in ``out`` (otherwise refused), keeping the cells
         it shares with this one.
-    progress : bool
-        A progress bar over cells on stderr.
+    progress : bool, optional
+        A progress bar over cells (the last cell's median final loss beside it). None
+        (the default): in a Jupyter kernel only, as a widget that stays in the cell;
+        True: on stderr too; False: nothing anywhere.
     status : callable, optional
         Called with one line of status (what is computed, what is reused).
 
@@ -232,8 +236,12 @@ def _toml_list(value: Sequence[Any]) -> str:
     return _toml_value(list(value))
 
 
-def _bar(total: int, initial: int, enabled: bool) -> Any:
-    """A progress bar over cells on stderr (tqdm), or a silent stand-in."""
-    from tqdm.auto import tqdm
+def _bar(total: int, initial: int, progress: bool | None) -> Any:
+    """The bar over cells: ``progress`` None shows it in a Jupyter kernel only, True on any stderr too."""
+    shown = progress or (progress is None and in_kernel())
+    bar = progress_bar(total, initial=initial, desc="sweep", unit="cell", enabled=bool(shown), tty_only=False)
+    if bar is None:  # a silent stand-in with the same methods
+        from tqdm import tqdm
 
-    return tqdm(total=total, initial=initial, unit="cell", desc="sweep", disable=not enabled, leave=False)
+        bar = tqdm(total=total, disable=True)
+    return bar

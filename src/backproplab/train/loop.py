@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from . import checkpoint as _checkpoint
 from .callbacks import Callback, EpochTotals, FitState, History
 from .divergence import Divergence, diverged_summary
 from .early_stopping import attach
+from .progress import progress_bar
 
 __all__ = ["Callback", "FitState", "History", "fit"]
 
@@ -75,7 +75,9 @@ def fit(
     seed : int, default 0
         Seed of the shuffling.
     progress : bool, default True
-        Show a progress bar on stderr, only if it is a terminal.
+        Show a progress bar (the current loss beside it): on stderr if it is a
+        terminal, or as a notebook widget that stays in the cell in a Jupyter kernel.
+        False shows nothing anywhere.
     callbacks : sequence of Callback
     checkpoint : path, optional
         File to keep the full training state in (``backproplab.train.checkpoint``),
@@ -242,14 +244,11 @@ def _training(checkpointing: bool, progress: bool, epochs: int, done: int) -> It
 
 
 class _Progress:
-    """A tqdm bar on stderr, shown only when stderr is a terminal (not in logs, CI or pipes)."""
+    """The epochs' bar: on a terminal's stderr or in a Jupyter kernel (``progress.progress_bar``), else none."""
 
     def __init__(self, epochs: int, done: int, enabled: bool) -> None:
-        self.epochs, self.bar = epochs, None
-        if enabled and sys.stderr.isatty():
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=epochs, initial=done, desc="epochs", unit="ep", file=sys.stderr, leave=False)
+        self.epochs = epochs
+        self.bar = progress_bar(epochs, initial=done, desc="epochs", unit="ep", enabled=enabled)
 
     def __enter__(self) -> _Progress:
         return self
