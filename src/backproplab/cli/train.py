@@ -41,7 +41,7 @@ from ..files.io import write_text
 from ..interrupt import exit_code
 from ..present import classify
 from ..present.table import Table
-from ..train.checkpoint import load_checkpoint
+from ..train.checkpoint import checkpoint_files, load_checkpoint
 from ._common import (
     CONFIG_FLAGS,
     FAILED,
@@ -162,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
             trained = train(config, progress=not status.quiet, checkpoint=state / CHECKPOINT,
                             checkpoint_every=every, resume=resume, dataset=dataset)
             write_run(trained, run_dir)
-            shutil.copyfile(state / CHECKPOINT, run_dir.file(CHECKPOINT))
+            for part in checkpoint_files(state / CHECKPOINT):  # the checkpoint and its history blocks
+                shutil.copyfile(part, run_dir.file(part.relative_to(state).as_posix()))
     except (DivergenceError, DataFileError, TrainingInterrupted) as exc:
         if fresh and not isinstance(exc, TrainingInterrupted):  # keep only the state a --resume can use
             shutil.rmtree(state, ignore_errors=True)

@@ -69,11 +69,16 @@ def remove_unused(path: Path, keep: set[str]) -> None:
                 stale.unlink(missing_ok=True)
 
 
-def read(path: Path, names: Any, tail: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The history's rows: the blocks ``names`` (files beside ``path``) followed by the checkpoint's own."""
+def check_names(names: Any) -> None:
+    """Raise ``ValueError`` unless ``names`` is a list of block file names as ``write`` makes them."""
     if not isinstance(names, list) or not all(isinstance(n, str) and re.fullmatch(r"\d{6}-[0-9a-f]{16}\.npz", n)
                                               for n in names):
         raise ValueError(f"bad history blocks {names!r:.80}")
+
+
+def read(path: Path, names: Any, tail: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The history's rows: the blocks ``names`` (files beside ``path``) followed by the checkpoint's own."""
+    check_names(names)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in tail}
     for block in names:
         try:

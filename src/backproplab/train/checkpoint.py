@@ -399,6 +399,34 @@ def _check_position(ckpt: Checkpoint, net: Network, n: int) -> None:
         raise ModelFileError(f"{ckpt.path}: the saved position inside epoch {ckpt.epoch + 1} does not fit this run")
 
 
+def checkpoint_files(path: str | os.PathLike) -> list[Path]:
+    """The files a checkpoint consists of: ``path`` itself and the history blocks its header names.
+
+    A copy of a checkpoint must take all of them: since format version 2 a run
+    of ``_history_blocks.BLOCK`` epochs or more keeps its older history rows in
+    ``<path>.history/``, and the checkpoint alone cannot be resumed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> from backproplab.files.checkpoint import checkpoint_files
+    >>> X, y = logic_table("xor")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "run.ckpt"
+    ...     _ = bp.fit(bp.mlp([2, 2, 1]), X, y, epochs=4097, batch_size=4, progress=False, checkpoint=path)
+    ...     [p.relative_to(tmp).as_posix()[:25] for p in checkpoint_files(path)]  # one block of 4096 epochs
+    ['run.ckpt', 'run.ckpt.history/000000-']
+    """
+    path = Path(path)
+    header, _ = read_archive(path, FORMAT, (1, FORMAT_VERSION), "checkpoint")
+    names = header.get("history_blocks", [])
+    _history_blocks.check_names(names)
+    return [path, *(_history_blocks.folder(path) / name for name in names)]
+
+
 def remove_stale_temporaries(path: Path) -> None:
     """Delete temporary files a writer of ``path`` left when it was killed mid-write (``atomic_write`` names them)."""
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
