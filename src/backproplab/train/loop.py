@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ def fit(
     resume: str | os.PathLike | None = None,
     validation: tuple[Any, Any] | None = None,
     early_stopping: Any = None,
+    batch_order: Callable[[int], np.ndarray | None] | None = None,
 ) -> History:
     """Train ``net`` in place by mini-batch gradient descent.
 
@@ -99,6 +100,12 @@ def fit(
         validation data) stops improving, and restore each run's best parameters.
         A dict holds ``EarlyStopping``'s options (``patience``, ``min_delta``,
         ``restore_best``, ``monitor``).
+    batch_order : callable, optional
+        ``batch_order(epoch)`` gives the row order of each epoch (1-based): a
+        permutation of ``range(B)``, or None for the rows in their own order. It
+        replaces ``shuffle`` and ``seed``'s draw, so another library's shuffling
+        can be replayed (the scikit-learn estimators replay scikit-learn's). Its
+        state is not saved, so it cannot be combined with ``checkpoint`` or ``resume``.
 
     Returns
     -------
@@ -139,8 +146,14 @@ def fit(
     rng = np.random.default_rng(check_positive_int("seed", seed, minimum=0))  # None would be irreproducible
     n = X.shape[-2]
     batch_size = min(batch_size, n)
-    shuffle = check_bool("shuffle", shuffle) and batch_size < n  # one batch holds all rows: order cannot matter
+    # one batch holds all rows: order cannot matter; a batch_order replaces the draw
+    shuffle = check_bool("shuffle", shuffle) and batch_size < n and batch_order is None
     progress = check_bool("progress", progress)
+    if batch_order is not None:
+        if not callable(batch_order):
+            raise TypeError(f"batch_order must be a function of the epoch, got {type(batch_order).__name__}")
+        if checkpoint is not None or resume is not None:
+            raise ValueError("batch_order cannot be combined with checkpoint or resume: its state is not saved")
     saver = _Checkpoints.check(checkpoint, checkpoint_every, resume, X, Y, loss_fn, batch_size, shuffle, epochs)
     ckpt = saver.load(resume, net) if resume else None
     history = ckpt.history if ckpt else History(net.runs)
@@ -155,6 +168,8 @@ def fit(
     with _training(saver.path is not None, progress, epochs, state.epoch) as (signals, bar):
         for epoch in range(state.epoch + 1, epochs + 1):
             order, first, totals = _epoch_start(position, rng, n, shuffle, loss_fn, guard)
+            if batch_order is not None:
+                order = batch_order(epoch)
             position = None
             for done, xb, yb in _batches(X, Y, batch_size, order, first):
                 z = net.forward(xb, train=True)  # forward
