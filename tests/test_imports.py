@@ -30,7 +30,7 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "base": ("errors", "_checks", "interrupt", "_version"),
     "core": ("core",),
     "learning": ("files", "train", "data"),
-    "analysis": ("experiments", "sweeps", "present", "viz", "explain"),
+    "analysis": ("experiments", "sweeps", "present", "viz", "explain", "landscape"),
     "faces": ("cli", "web", "sklearn", "__init__", "__main__"),
 }
 #: At most this many modules at the package's top level: everything else lives in the folder of its floor.
