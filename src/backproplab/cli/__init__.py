@@ -17,7 +17,7 @@ from typing import NoReturn
 from .. import __version__
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("reproduce", "train", "sweep", "gradcheck", "trace", "explore", "playground")
+COMMANDS: tuple[str, ...] = ("reproduce", "train", "sweep", "gradcheck", "trace", "explore", "landscape", "playground")
 
 
 class Parser(argparse.ArgumentParser):

@@ -16,7 +16,7 @@ and refused, naming the size, when it exceeds the memory the process can use
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -172,6 +172,10 @@ class Spectrum:
     n_positive: Any
     condition: Any
     tol: Any
+
+    def run(self, r: int) -> Spectrum:
+        """Run ``r``'s spectrum, from one computed on the runs axis."""
+        return Spectrum(*(np.asarray(getattr(self, f.name))[r] for f in fields(self)))
 
 
 def spectrum(H: np.ndarray, *, atol: float = 1e-8, rtol: float = 1e-8) -> Spectrum:
