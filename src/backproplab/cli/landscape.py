@@ -192,9 +192,10 @@ def _write(result: dict[str, Any], outs: list[Path], title: str) -> None:
     from ..files.io import atomic_write
     from ..landscape.figures import line_figure, path_figure, spectrum_figure
 
+    line_title = f"{title}\ninitial to final weights, on a straight line" if title else ""
     figures = [path_figure(result["surface"], result["coords"], np.array(result["explained"]), result["path_loss"],
                            result["epochs"], title=title),
-               line_figure(result["line"], title=f"{title}\ninitial to final weights, on the straight line" * bool(title)),
+               line_figure(result["line"], title=line_title),
                spectrum_figure(result["hessian_epochs"], result["spectra"], title=title)]
     for fig, out in zip(figures, outs, strict=True):
         with atomic_write(out) as f:
