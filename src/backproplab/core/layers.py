@@ -21,7 +21,8 @@ transcendental function (Rumelhart, Hinton & Williams 1986).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -78,6 +79,47 @@ class Layer:
         for which ``dx`` costs real work (``Dense``) skips computing it.
         """
         self.backward(dout)
+
+    # --- the state door ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The layer's own arrays by key: ``params`` then ``buffers`` (not copies)."""
+        return {**self.params, **self.buffers}
+
+    def check_state(self, state: Mapping[str, Any], prefix: str = "") -> None:
+        """Raise unless ``state`` could be loaded: the keys and shapes of ``state_dict()``, finite real numbers.
+
+        ``prefix`` is put before each key in messages (the network passes ``"3."``).
+        A layer with more rules (batch norm's variance is never negative) adds them.
+
+        Raises
+        ------
+        TypeError
+            If ``state`` is not a mapping, or an entry is not an array of real numbers.
+        ValueError
+            If a key is missing or unexpected, a shape differs, or a value is NaN or infinite.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a dict of arrays as state_dict() returns, got {type(state).__name__}")
+        own = self.state_dict()
+        if state.keys() != own.keys():
+            missing = sorted(prefix + k for k in own.keys() - state.keys())
+            extra = sorted(prefix + str(k) for k in state.keys() - own.keys())
+            raise ValueError(f"state names differ: missing {missing}, unexpected {extra}")
+        for key, value in state.items():
+            name = prefix + key
+            if np.shape(value) != own[key].shape:
+                raise ValueError(f"state {name!r} has shape {np.shape(value)}, expected {own[key].shape}")
+            kind = np.asarray(value).dtype.kind
+            if kind not in "biuf":
+                raise TypeError(f"state {name!r} must hold real numbers, got dtype {np.asarray(value).dtype}")
+            if kind == "f" and not np.isfinite(value).all():
+                raise ValueError(f"state {name!r} holds NaN or infinite values; a network's state is finite")
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Copy ``state`` into the layer's own arrays (they keep their identity), after ``check_state``."""
+        self.check_state(state)
+        for key, a in self.state_dict().items():
+            a[...] = state[key]
 
     def to_config(self) -> dict:
         """Return the constructor arguments that rebuild this layer's shape (not its values)."""

@@ -7,7 +7,7 @@ model files and the explorer all walk the same list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -152,22 +152,45 @@ class Network:
         state.update((name, layer.buffers[key]) for name, layer, key in self._buffer_slots)
         return {name: a.copy() for name, a in state.items()} if copy else state
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy ``state`` (names and shapes as ``state_dict()``) into the network's own arrays.
 
-        Every name must be present and every shape match, else ``ValueError``
-        before anything is written. The arrays keep their identity: values are
-        copied into them (cast to the network's dtype).
+        Every layer checks its part first (``Layer.check_state``: every name
+        present, every shape matching, finite real values, no negative variance)
+        and nothing is written unless all of ``state`` passes. The arrays keep
+        their identity: values are copied into them (cast to the network's dtype).
+
+        Raises
+        ------
+        TypeError
+            If ``state`` is not a mapping or an entry does not hold real numbers.
+        ValueError
+            If a name is missing or unexpected, or an entry has another shape or an impossible value.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import backproplab as bp
+        >>> net = bp.mlp([2, 3, 1])
+        >>> state = net.state_dict(copy=True)
+        >>> state["0.b"][0, 1] = np.nan
+        >>> net.load_state_dict(state)
+        Traceback (most recent call last):
+        ...
+        ValueError: state '0.b' holds NaN or infinite values; a network's state is finite
         """
-        own = self.state_dict()
-        if state.keys() != own.keys():
-            missing, extra = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a dict of arrays as state_dict() returns, got {type(state).__name__}")
+        if state.keys() != (own := self.state_dict()).keys():
+            missing, extra = sorted(own.keys() - state.keys()), sorted(map(str, state.keys() - own.keys()))
             raise ValueError(f"state names differ: missing {missing}, unexpected {extra}")
-        for name, value in state.items():
-            if np.shape(value) != own[name].shape:
-                raise ValueError(f"state {name!r} has shape {np.shape(value)}, expected {own[name].shape}")
-        for name, value in state.items():
-            own[name][...] = value
+        parts = [(layer.state_dict(), {key: state[f"{i}.{key}"] for key in layer.state_dict()})
+                 for i, layer in enumerate(self.layers)]
+        for i, (layer, (_, part)) in enumerate(zip(self.layers, parts, strict=True)):
+            layer.check_state(part, prefix=f"{i}.")
+        for arrays, part in parts:  # the layers' own arrays, written once all parts passed
+            for key, a in arrays.items():
+                a[...] = part[key]
 
     def set_params(self, params: dict[str, np.ndarray]) -> None:
         """Copy values into the parameters (same names and shapes required)."""

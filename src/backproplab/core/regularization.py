@@ -17,7 +17,8 @@ path: statistics are reduced over the batch axis ``-2`` only, so runs never mix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -211,6 +212,14 @@ class BatchNorm(Layer):
             - dx_hat.sum(axis=-2, keepdims=True)
             - x_hat * (dx_hat * x_hat).sum(axis=-2, keepdims=True)
         )
+
+    def check_state(self, state: Mapping[str, Any], prefix: str = "") -> None:
+        """``Layer.check_state``, and a running variance is never negative (its square root is taken)."""
+        super().check_state(state, prefix)
+        if (np.asarray(state["running_var"]) < 0).any():
+            low = float(np.min(state["running_var"]))
+            raise ValueError(f"state {prefix + 'running_var'!r} holds a negative variance ({low:.3g}); "
+                             "a variance is >= 0")
 
     def to_config(self) -> dict:
         return {"type": "BatchNorm", "num_features": self.num_features, "momentum": self.momentum, "eps": self.eps}
