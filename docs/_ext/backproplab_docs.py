@@ -80,11 +80,79 @@ def _flags(action: argparse.Action) -> str:
     return ", ".join(f"{flag}{metavar}" for flag in action.option_strings)
 
 
+#: Characters of a code line that fit the content column at 1280 px (tests/docs/test_docs_browser.py measures it).
+CODE_WIDTH = 68
+
+
+def _words(line: str) -> list[str]:
+    """``line`` split at spaces outside quotes and brackets (``[--json | --markdown]`` stays one word)."""
+    words, current, depth, quote = [], "", 0, ""
+    for char in line.strip():
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == " " and depth == 0:
+            words += [current] if current else []
+            current = ""
+            continue
+        current += char
+    words = [*words, current] if current else words
+    paired: list[str] = []  # a flag stays on one line with its value: "--seeds 1000"
+    for word in words:
+        if paired and paired[-1].startswith("-") and " " not in paired[-1] and not word.startswith(("-", "[")):
+            paired[-1] += " " + word
+        else:
+            paired.append(word)
+    return paired
+
+
+def _wrap(line: str, indent: int, end: str = "") -> list[str]:
+    """``line`` broken into lines of at most ``CODE_WIDTH`` characters (when its words allow), each but the
+    last ending in ``end`` (`` \\`` for a shell command), the others indented by ``indent`` spaces more."""
+    if len(line) <= CODE_WIDTH:
+        return [line]
+    lead = line[:len(line) - len(line.lstrip())]
+    out, current = [], lead
+    for word in _words(line):
+        if current.strip() and len(current) + 1 + len(word) + len(end) > CODE_WIDTH:
+            out.append(current + end)
+            current = lead + " " * indent + word
+        else:
+            current = f"{current} {word}" if current.strip() else current + word
+    return [*out, current]
+
+
+def _usage(parser: argparse.ArgumentParser) -> list[str]:
+    """``parser``'s usage lines, long ones (a hand-written ``usage=``) wrapped as argparse wraps its own."""
+    lines = parser.format_usage().splitlines()
+    indent = len(f"usage: {parser.prog} ")
+    return [part for line in lines for part in _wrap(line, indent if line.startswith("usage:") else 0)]
+
+
 def cli_rst() -> str:
+    import os
+
     from backproplab.cli import build_parser
+
+    columns = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(CODE_WIDTH + 2)  # argparse wraps usage lines at the terminal's width less 2
+    try:
+        return _cli_rst(build_parser())
+    finally:
+        if columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = columns
+
+
+def _cli_rst(parser: argparse.ArgumentParser) -> str:
     from backproplab.interrupt import EXIT_CODES
 
-    parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     out = [_title("Command-line reference", "="),
            "Generated from ``backproplab.cli.build_parser()`` when these pages were built: every sub-command "
@@ -92,13 +160,13 @@ def cli_rst() -> str:
            f"2 bad usage, {EXIT_CODES[signal.SIGINT]} interrupted (Ctrl-C, SIGINT), {EXIT_CODES[signal.SIGTERM]} "
            "terminated (SIGTERM); an interrupted "
            "``train`` leaves a checkpoint and prints the command that resumes it.\n",
-           ".. code-block:: text\n", *(f"   {line}" for line in parser.format_usage().splitlines()), ""]
+           ".. code-block:: text\n", *(f"   {line}" for line in _usage(parser)), ""]
     helps = {a.dest: a.help for a in sub._choices_actions}
     for name, command in sub.choices.items():
         out += [_title(f"backproplab {name}", "-"), _escape(helps.get(name) or "").capitalize() + ".\n"]
         if command.description:
             out.append(_escape(command.description) + "\n")
-        out += [".. code-block:: text\n", *(f"   {line}" for line in command.format_usage().splitlines()), ""]
+        out += [".. code-block:: text\n", *(f"   {line}" for line in _usage(command)), ""]
         for group in command._action_groups:
             actions = [a for a in group._group_actions if a.help is not argparse.SUPPRESS]
             if not actions:
@@ -110,7 +178,8 @@ def cli_rst() -> str:
                     help_text += f" (default: ``{action.default}``)"
                 out += [f"``{_flags(action)}``", f"   {help_text}", ""]
         if command.epilog:
-            out += [".. code-block:: text\n", *(f"   {line}" for line in command.epilog.splitlines()), ""]
+            lines = [part for line in command.epilog.splitlines() for part in _wrap(line, 4, " \\")]
+            out += [".. code-block:: text\n", *(f"   {line}" for line in lines), ""]
     return "\n".join(out)
 
 

@@ -95,3 +95,32 @@ def test_page_loads_offline_without_errors(site, open_page, path):
     foreign = [url for url in requests if not url.startswith((base, "data:", "blob:", "about:"))]
     assert foreign == [], f"requests leaving the machine: {foreign}"
     assert any(url.endswith(".css") for url in requests)  # the theme's styles came from the build
+
+
+# The teaching pages and the references whose blocks a reader scrolls through; each code block and display
+# equation must fit the content column of a 1280 px wide window (a cut-off line hides its end behind a scrollbar).
+WIDE_PAGES = ["getting_started.html", "generated/cli.html",
+              *(f"user_guide/{p.stem}.html" for p in sorted((HTML.parents[1] / "user_guide").glob("*.rst")))]
+
+_OVERFLOWING = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll("article pre, article mjx-container[display='true']")) {
+    const box = el.tagName === "PRE" ? el : el.parentElement;
+    const width = el.tagName === "PRE" ? el.scrollWidth : el.getBoundingClientRect().width;
+    if (width > box.clientWidth + 1) out.push(`${width} > ${box.clientWidth}: ${el.textContent.slice(0, 60)}`);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("path", WIDE_PAGES)
+def test_no_code_block_or_equation_overflows_at_1280px(site, open_page, path):
+    page = open_page(viewport={"width": 1280, "height": 900})
+    try:
+        assert page.goto(site + path, wait_until="networkidle").ok
+        if page.locator("div.math").count():  # display equations: wait for MathJax to typeset them
+            page.wait_for_selector("mjx-container[display='true']", state="attached")
+        overflowing = page.evaluate(_OVERFLOWING)
+    finally:
+        page.context.close()
+    assert overflowing == []
