@@ -48,12 +48,42 @@ def explorer_data(recording: Recording) -> dict[str, Any]:
             arrays[name] = pack(value, "f4")
     flags = health_flags(recording.arrays["grad_norm"], recording.arrays["update_ratio"])
     arrays["health_flags"] = pack(flags, "i1")
-    return {
+    data = {
         "version": DATA_VERSION,
         "meta": _finite(recording.meta),
         "epochs": [int(e) for e in recording.epochs],
         "arrays": arrays,
     }
+    landscape = landscape_panel(recording)
+    if landscape is not None:
+        arrays["landscape_loss"], arrays["landscape_path"] = pack(landscape[0]), pack(landscape[1])
+        data["landscape"] = landscape[2]
+    return data
+
+
+#: The landscape panel's grid (LANDSCAPE_STEPS^2 points) and the most work it may take:
+#: points x rows x parameters, about a second on a laptop.
+LANDSCAPE_STEPS, LANDSCAPE_WORK = 41, 2e9
+
+
+def landscape_panel(recording: Recording) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
+    """The loss on the PCA plane of the recorded path ``(S, S)``, the path on it ``(F, 2)`` and the axes.
+
+    None (no panel) for a recording whose network cannot be rebuilt (batch norm) or
+    whose plane would cost more than ``LANDSCAPE_WORK``.
+    """
+    from ..landscape import Trajectory
+
+    try:
+        path = Trajectory.from_recording(recording)
+    except (ValueError, KeyError):
+        return None
+    if LANDSCAPE_STEPS**2 * len(path.X) * path.points.shape[1] > LANDSCAPE_WORK or len(path.epochs) < 2:
+        return None
+    surface, coords, explained, path_loss = path.pca_plane(steps=LANDSCAPE_STEPS)
+    axes = {"span": float(surface.alphas[-1]), "explained": [float(v) for v in explained],
+            "true_loss": [float(v) for v in path_loss.true], "plane_loss": [float(v) for v in path_loss.on_plane]}
+    return surface.loss, coords, _finite(axes)
 
 
 def _finite(value: Any) -> Any:

@@ -1,5 +1,5 @@
 // The explorer: replays a recorded run embedded in the page as JSON (see backproplab/web/explorer.py).
-import { createChart, createNetworkView, decode, drawBoundary, fmt, healthNotes, LAYER_COLORS } from "./common.js";
+import { createChart, createNetworkView, decode, drawBoundary, fmt, healthNotes, LAYER_COLORS, mix } from "./common.js";
 
 const payload = JSON.parse(document.getElementById("bp-data").textContent);
 if (payload.version !== 1) throw new Error(`explorer data version ${payload.version} is not supported`);
@@ -66,6 +66,48 @@ if (hasGrid) {
     points.push({ x: X[2 * i], y: X[2 * i + 1], label: Ky === 1 ? (y[0] > 0.5 ? 1 : 0) : y.indexOf(Math.max(...y)) });
   }
 }
+// --- loss landscape: the PCA plane of the path (centred on the last frame), the path, this frame's point ----------
+const land = payload.landscape;
+const landCanvas = document.getElementById("landscape");
+let landImage = null;
+if (land && A.landscape_loss) {
+  document.getElementById("landscape-panel").hidden = false;
+  const S = A.landscape_loss.shape[0], grid = A.landscape_loss.data;
+  const logs = Array.from(grid, (v) => Math.log(Math.max(v, 1e-12)));
+  const lo = Math.min(...logs), hi = Math.max(...logs);
+  landImage = new ImageData(S, S);
+  for (let r = 0; r < S; r++) {
+    for (let c = 0; c < S; c++) {  // grid row r is beta ascending: draw it bottom-up
+      const t = (logs[r * S + c] - lo) / (hi - lo || 1);
+      const color = t < 0.5 ? mix([68, 1, 84], [33, 145, 140], 2 * t) : mix([33, 145, 140], [253, 231, 37], 2 * t - 1);
+      landImage.data.set([color[0], color[1], color[2], 255], ((S - 1 - r) * S + c) * 4);
+    }
+  }
+}
+
+function renderLandscape(f) {
+  if (!landImage) return;
+  const ctx = landCanvas.getContext("2d"), W = landCanvas.width, H = landCanvas.height, span = land.span;
+  const off = document.createElement("canvas");
+  off.width = off.height = landImage.width;
+  off.getContext("2d").putImageData(landImage, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, W, H);
+  const path = A.landscape_path.data;
+  const px = (a) => ((a + span) / (2 * span)) * W, py = (b) => H - ((b + span) / (2 * span)) * H;
+  ctx.beginPath();
+  for (let k = 0; k < F; k++) ctx[k ? "lineTo" : "moveTo"](px(path[2 * k]), py(path[2 * k + 1]));
+  ctx.strokeStyle = "#fff";
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+  ctx.fillStyle = "#d62728";
+  ctx.fillRect(px(path[2 * f]) - 5, py(path[2 * f + 1]) - 5, 10, 10);
+  const [e1, e2] = land.explained;
+  document.getElementById("landscape-note").textContent =
+    `epoch ${epochs[f]}: loss ${fmt(land.true_loss[f])}, the plane's at this point's shadow ${fmt(land.plane_loss[f])}; ` +
+    `the plane holds ${(100 * (e1 + e2)).toFixed(1)} % of the path's variance (axes ±${fmt(span)}).`;
+}
+
 // Probe p is training row probeIndex[p] when it is among the drawn points: find it by value.
 function pointIndexOf(p) {
   return points.findIndex((q) => q.x === probeX[p * D] && q.y === probeX[p * D + 1]);
@@ -208,6 +250,7 @@ function render(f) {
     const [, G, , Kg] = A.grid.shape;
     drawBoundary(document.getElementById("boundary"), frame("grid", f), G, Kg, meta.extent, points, pointIndexOf(p));
   }
+  renderLandscape(f);
   lossChart.setMarker(Math.max(epochs[f], 1));
   gradChart.setMarker(epochs[f]);
   renderHealth(f);
