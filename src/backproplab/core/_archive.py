@@ -16,10 +16,12 @@ the path.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io as _io
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -72,10 +74,24 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 # --- the archive shared by model files and checkpoints --------------------------------
 def write_archive(
-    path: str | os.PathLike, format: str, version: int, header: dict[str, Any], arrays: dict[str, np.ndarray]
+    path: str | os.PathLike,
+    format: str,
+    version: int,
+    header: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    *,
+    checksum: bool = False,
 ) -> Path:
-    """Write ``arrays`` plus a JSON ``header`` (tagged with ``format`` and ``version``) as one ``.npz``, atomically."""
+    """Write ``arrays`` plus a JSON ``header`` (tagged with ``format`` and ``version``) as one ``.npz``, atomically.
+
+    With ``checksum``, the header also holds a hash of every array (``checksum_of``),
+    which ``read_archive`` compares: checkpoints use it, so that no damaged part of
+    one is ever taken for a shorter history or other numbers. (Model files keep
+    their bytes of format version 1; the zip's CRC-32 of each member covers them.)
+    """
     header = {"format": format, "format_version": version, "package_version": __version__, **header}
+    if checksum:
+        header["checksum"] = checksum_of(arrays)
     arrays = dict(arrays)
     arrays[HEADER_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     buffer = _io.BytesIO()
@@ -85,13 +101,27 @@ def write_archive(
     return Path(path)
 
 
+def checksum_of(arrays: dict[str, np.ndarray]) -> str:
+    """A BLAKE2b hash of arrays by name: each one's name, dtype, shape and bytes, in sorted name order."""
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}\0{a.dtype.str}{a.shape}\0".encode())
+        h.update(a.data)
+    return h.hexdigest()
+
+
 def read_archive(
     path: Path, format: str, version: int | tuple[int, ...], what: str
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read an archive written by ``write_archive``: its header and its arrays.
 
-    Never unpickles: every member must be a plain ``.npy`` array. ``what`` names
-    the kind of file in error messages ("model file", "checkpoint").
+    Never unpickles: every member must be a plain ``.npy`` array. Every member is
+    read whole, so the zip's CRC-32 of each is checked (``np.load`` stops after
+    the array an ``.npy`` header announces, and a damaged shape then reads a
+    shorter array without a word), and nothing may follow an array. A header
+    ``checksum`` (``write_archive(checksum=True)``) must match the arrays. ``what``
+    names the kind of file in error messages ("model file", "checkpoint").
     """
     if not path.is_file():
         raise FileNotFoundError(f"no {what} at {path}")
@@ -99,14 +129,10 @@ def read_archive(
         if f.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
             raise ModelFileError(f"{path} is not a backproplab {what} (not an .npz archive)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if HEADER_KEY not in archive.files:
-                raise ModelFileError(f"{path} is a NumPy archive but not a backproplab {what} (no header)")
-            # NpzFile returns the raw bytes of a member that is not an .npy array: refuse those.
-            arrays = {name: archive[name] for name in archive.files}
-            if not all(isinstance(a, np.ndarray) for a in arrays.values()):
-                raise ModelFileError(f"{path} holds members that are not NumPy arrays; not a backproplab {what}")
-            header = json.loads(arrays.pop(HEADER_KEY).tobytes().decode("utf-8"))
+        arrays = _members(path, what)
+        if HEADER_KEY not in arrays:
+            raise ModelFileError(f"{path} is a NumPy archive but not a backproplab {what} (no header)")
+        header = json.loads(arrays.pop(HEADER_KEY).tobytes().decode("utf-8"))
     except ModelFileError:
         raise
     except Exception as exc:  # damaged bytes surface as any of a dozen zipfile and NumPy errors
@@ -120,4 +146,22 @@ def read_archive(
             f"{path} has {format} format version {header.get('format_version')!r:.20}; "
             f"this backproplab reads version {' or '.join(map(str, versions))}"
         )
+    if "checksum" in header and header["checksum"] != checksum_of(arrays):
+        raise ModelFileError(f"{path} is a damaged backproplab {what}: its arrays do not match its checksum")
     return header, arrays
+
+
+def _members(path: Path, what: str) -> dict[str, np.ndarray]:
+    """Every member of the zip at ``path`` as an array, each read whole (its CRC-32 checked) and to its last byte."""
+    arrays: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name == info.filename or name in arrays:
+                raise ModelFileError(f"{path} holds members that are not NumPy arrays; not a backproplab {what}")
+            data = archive.read(info)  # raises BadZipFile on a CRC-32 mismatch
+            stream = _io.BytesIO(data)
+            arrays[name] = np.lib.format.read_array(stream, allow_pickle=False)
+            if stream.tell() != len(data):
+                raise ModelFileError(f"{path}: member {info.filename} holds more bytes than its array; damaged")
+    return arrays

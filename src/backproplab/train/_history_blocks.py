@@ -50,14 +50,19 @@ def _write_one(path: Path, history: History, i: int) -> str:
     name holds exactly these rows and is not written again.
     """
     rows = {name: history.rows(name, i * BLOCK, (i + 1) * BLOCK) for name in history.keys()}  # noqa: SIM118
+    name = f"{i:06d}-{_digest(rows)}.npz"
+    target = folder(path) / name
+    if not target.is_file():
+        write_archive(target, FORMAT, 1, {}, rows, checksum=True)
+    return name
+
+
+def _digest(rows: dict[str, np.ndarray]) -> str:
+    """The hash in a block's name: the checkpoint that names a block vouches for its rows."""
     digest = hashlib.blake2b(digest_size=8)
     for name, a in rows.items():
         digest.update(name.encode() + a.tobytes())
-    name = f"{i:06d}-{digest.hexdigest()}.npz"
-    target = folder(path) / name
-    if not target.is_file():
-        write_archive(target, FORMAT, 1, {}, rows)
-    return name
+    return digest.hexdigest()
 
 
 def remove_unused(path: Path, keep: set[str]) -> None:
@@ -74,6 +79,8 @@ def check_names(names: Any) -> None:
     if not isinstance(names, list) or not all(isinstance(n, str) and re.fullmatch(r"\d{6}-[0-9a-f]{16}\.npz", n)
                                               for n in names):
         raise ValueError(f"bad history blocks {names!r:.80}")
+    if [n[:6] for n in names] != [f"{i:06d}" for i in range(len(names))]:
+        raise ValueError(f"history blocks out of order: {names!r:.80}")
 
 
 def read(path: Path, names: Any, tail: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -87,6 +94,8 @@ def read(path: Path, names: Any, tail: dict[str, np.ndarray]) -> dict[str, np.nd
             raise ValueError(f"history block {block} is missing from {folder(path)}") from exc
         if rows.keys() != tail.keys() or any(len(a) != BLOCK for a in rows.values()):
             raise ValueError(f"history block {block} does not fit the checkpoint")
+        if _digest(rows) != block[7:23]:  # the rows the checkpoint named, not another run's block of that index
+            raise ValueError(f"history block {block} does not hold the rows its name promises")
         for name, a in rows.items():
             parts[name].append(a)
     return {name: np.concatenate([*parts[name], tail[name]]) if parts[name] else tail[name] for name in tail}

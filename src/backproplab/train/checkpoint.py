@@ -177,7 +177,7 @@ def save_checkpoint(
             arrays["position/correct"] = np.asarray(position.correct)
         for name, value in position.last_good.items():
             arrays[f"position/last_good/{name}"] = value
-    write_archive(path, FORMAT, FORMAT_VERSION, header, arrays)
+    write_archive(path, FORMAT, FORMAT_VERSION, header, arrays, checksum=True)  # every part: see load_checkpoint
     _history_blocks.remove_unused(path, set(names))
     return path
 
@@ -238,6 +238,8 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         for name, rows in groups["history"].items():
             if rows.dtype.kind != "f" or rows.ndim not in (1, 2) or len(rows) > epoch:
                 raise ValueError(f"history {name!r} is not one row of numbers per epoch ({rows.dtype}, {rows.shape})")
+        if epoch and len(groups["history"].get("loss", ())) != epoch:  # every epoch has its loss
+            raise ValueError(f"the history's loss has {len(groups['history'].get('loss', ()))} rows for {epoch} epochs")
         position = None
         if header["position"] is not None:
             pos, saved = dict(header["position"]), groups.get("position", {})
