@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from .._checks import check_positive_float, check_positive_int
-from ..core.gradcheck import GradcheckResult, gradcheck
+from ..core.gradcheck import GradcheckResult, check_eps, gradcheck
 from ..core.network import Network
 from ..data.mnist import DataFileError
 from ..data.real import check_available
@@ -100,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
     if args.train:
         status(f"training {config.name} for {config.training.epochs} epochs")
         net = train(config, progress=not status.quiet).net
+    try:
+        check_eps(options["eps"], net)
+    except ValueError as exc:  # the step is lost in rounding for these weights: bad usage, said with the flag
+        return error("gradcheck", str(exc).replace("eps=", "--eps ", 1))
     if max_checks is None and net.n_params > ALL_ENTRIES_UP_TO:
         max_checks = SAMPLED_ENTRIES
     rows = min(options["max_rows"], X.shape[-2])

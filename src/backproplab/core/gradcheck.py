@@ -237,7 +237,10 @@ def gradcheck(
     loss : str or Loss, optional
         Defaults to the loss paired with ``net.output``.
     eps : float, default 1e-7
-        Finite-difference step.
+        Finite-difference step. A step lost in rounding (below 16 units in the last
+        place of the largest parameter in the working precision) or above 1e100 is
+        refused with ``ValueError``: it would give no difference quotient, or an
+        overflowing one.
     max_checks : int, optional
         Check at most this many entries of each parameter array, drawn without
         replacement from ``default_rng(seed)``. Default: every entry.
@@ -303,10 +306,11 @@ def gradcheck(
         n = p.size if max_checks is None else min(max_checks, p.size)
         picks[name] = np.arange(p.size) if n == p.size else np.sort(rng.choice(p.size, n, replace=False))
 
+    check_eps(eps, net, extended=extended)
+    work = np.longdouble if extended else np.float64
     state = _State(net)
     try:
         analytic = {mode: _analytic(net, X, Y, loss_fn, mode, state.reset) for mode in modes}
-        work = np.longdouble if extended else np.float64
         # Perturb working copies, so the network's own arrays are never touched. The forward
         # passes then compute in their precision (X and y promote to it).
         for layer in net.layers:
@@ -405,6 +409,27 @@ def _analytic(net: Network, X: np.ndarray, Y: np.ndarray, loss_fn: Loss, train: 
     z, sides = _forward(net, X, train)
     net.backward(loss_fn.gradient(z, Y))
     return {name: g.copy() for name, g in net.grads.items()}, sides
+
+
+def check_eps(eps: float, net: Network, *, extended: bool = True) -> None:
+    """Raise ``ValueError`` unless a step of ``eps`` moves every parameter of ``net`` by more than rounding.
+
+    Below 16 units in the last place of the largest parameter (in the working
+    precision), ``p + eps`` and ``p - eps`` round to (nearly) the same number and
+    the difference quotient is 0 / 0; above 1e100 a step can overflow the forward pass.
+    ``gradcheck`` calls it first; the command line calls it too, to answer with its flag.
+    """
+    work = np.longdouble if extended else np.float64
+    largest = max((float(np.max(np.abs(p), initial=0.0)) for p in net.params.values()), default=0.0)
+    floor = 16 * float(np.finfo(work).eps) * max(1.0, largest)
+    precision = "extended" if work is np.longdouble else "float64"
+    if eps < floor:
+        raise ValueError(f"eps={eps:g} is too small: a step below {floor:.2g} (16 units in the last place of the "
+                         f"largest parameter, {largest:.3g}, in {precision} precision) is lost in rounding; "
+                         "the default is 1e-7")
+    if eps > 1e100:
+        raise ValueError(f"eps={eps:g} is too large: steps above 1e100 can overflow the forward pass; "
+                         "the default is 1e-7")
 
 
 def _numeric(p: np.ndarray, picks: np.ndarray, eps: np.floating,
