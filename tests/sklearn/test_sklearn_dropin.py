@@ -148,12 +148,13 @@ def test_divergence_is_a_value_error_and_early_stopping_keeps_the_best(iris):
     X, _ = iris
     wild = {"hidden_layer_sizes": (8,), "solver": "sgd", "learning_rate_init": 1e6, "random_state": 0,
             "activation": "identity", "max_iter": 50}
-    with pytest.raises(ValueError, match="training diverged") as error:
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights") as error:  # sklearn's
         MLPRegressor(**wild).fit(X * 1e3, X[:, 0] * 1e3)
     assert isinstance(error.value, DivergenceError) and isinstance(error.value, BackproplabError)
     with pytest.warns(ConvergenceWarning, match="kept the best epoch"):
         reg = MLPRegressor(**{**wild, "learning_rate_init": 3e-2, "early_stopping": True}).fit(X * 30, X[:, 0])
-    assert np.isfinite(reg.predict(X)).all() and reg.best_validation_score_ == max(reg.validation_scores_)
+    assert np.isfinite(reg.predict(X)).all() and reg.best_validation_score_ == np.nanmax(reg.validation_scores_)
+    assert np.isnan(reg.validation_scores_[-1]) and isinstance(reg.validation_scores_[-1], float)  # as sklearn's
 
 
 def test_default_initialisation_is_scikit_learns_and_init_picks_others(iris):
@@ -172,3 +173,70 @@ def test_dropout_and_batch_norm_still_train(iris):
     clf = quiet(MLPClassifier(hidden_layer_sizes=(16,), dropout=0.2, batch_norm=True, max_iter=80,
                               learning_rate_init=0.01, random_state=0), X, y)
     assert clf.score(X, y) > 0.9 and len(clf.coefs_) == 2
+
+
+@pytest.mark.parametrize(("name", "value"), [("hidden_layer_sizes", (5,)), ("activation", "tanh"),
+                                             ("batch_norm", True), ("dropout", 0.2)])
+def test_warm_start_after_set_params_changing_the_network_is_refused(iris, name, value):
+    X, y = iris
+    clf = quiet(MLPClassifier(**FAST, warm_start=True), X, y)
+    before = [W.copy() for W in clf.coefs_]
+    clf.set_params(**{name: value})
+    with pytest.raises(ValueError, match=f"{name} is .* but the fitted network has .*warm_start=False"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=f"{name} is "):
+        clf.partial_fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(before, clf.coefs_, strict=True))  # nothing trained
+    clf.set_params(warm_start=False)
+    assert quiet(clf, X, y).get_params()[name] == value  # starting anew takes the new shape
+
+
+def test_hidden_layer_sizes_of_fractions_get_their_own_message(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes must hold whole numbers of units, got \(2.5,\)"):
+        MLPClassifier(hidden_layer_sizes=(2.5,)).fit(X, y)
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes must be > 0, got \[0\]"):
+        MLPClassifier(hidden_layer_sizes=(0,)).fit(X, y)
+
+
+def test_coefficients_set_by_hand_are_the_ones_partial_fit_trains():
+    """scikit-learn's worked example (its test_fit): weights set before any fit, one sgd step."""
+    clf = MLPClassifier(solver="sgd", learning_rate_init=0.1, alpha=0.1, activation="logistic", random_state=1,
+                        max_iter=1, hidden_layer_sizes=2, momentum=0)
+    clf.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]]), np.array([[0.1], [0.2]])]
+    clf.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
+    clf.n_outputs_, clf.n_layers_, clf.t_, clf.n_iter_ = 1, 3, 0, 0
+    clf.partial_fit(np.array([[0.6, 0.8, 0.7]]), np.array([0]), classes=[0, 1])
+    np.testing.assert_allclose(clf.coefs_[0], [[0.098, 0.195756], [0.2956664, 0.096008], [0.4939998, -0.002244]],
+                               atol=1e-3)
+    np.testing.assert_allclose(clf.intercepts_[1], [0.9235], atol=1e-3)
+
+
+def test_poisson_loss_with_no_hidden_nonlinearity_is_a_poisson_glm():
+    from sklearn.linear_model import PoissonRegressor
+
+    X = np.linspace(0, 1, 100)[:, None]
+    y = np.random.default_rng(0).poisson(np.exp(X[:, 0] + 1))
+    glm = PoissonRegressor(alpha=0, tol=1e-7).fit(X, y)
+    reg = MLPRegressor(loss="poisson", hidden_layer_sizes=(1,), activation="identity", alpha=0, solver="lbfgs",
+                       tol=1e-7, random_state=1).fit(X, y)
+    assert reg.out_activation_ == "exp"
+    np.testing.assert_allclose(reg.predict(X), glm.predict(X), rtol=1e-4)
+    with pytest.raises(ValueError, match="loss='poisson' needs y >= 0"):
+        MLPRegressor(loss="poisson").fit(X, -y)
+
+
+def test_multilabel_partial_fit_takes_the_labels_from_y():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    Y = (X[:, :2] > 0).astype(int)
+    clf = MLPClassifier(hidden_layer_sizes=(6,), random_state=0, solver="sgd", learning_rate_init=0.2)
+    for _ in range(3):
+        clf.partial_fit(X, Y, classes=[0, 1])
+    assert clf.out_activation_ == "logistic" and clf.predict(X).shape == (40, 2)
+
+
+def test_html_view_links_to_our_api_pages_with_parameter_help():
+    html = MLPClassifier(alpha=0.01)._repr_html_()
+    assert "generated/api/backproplab.sklearn.MLPClassifier.html" in html  # the "?" link
+    assert "Strength of the L2 penalty" in html  # alpha's help, from the docstring's Parameters section
+    assert MLPRegressor()._get_doc_link().endswith("backproplab.sklearn.MLPRegressor.html")

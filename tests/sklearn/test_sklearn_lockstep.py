@@ -133,3 +133,76 @@ def test_partial_fit_n_times_equals_scikit_learns_n_calls(iris, kind):
     theirs, mine = models
     assert mine.n_iter_ == theirs.n_iter_ == 1 and mine.t_ == theirs.t_ == 3 * len(X)
     assert_same(theirs, mine)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_float32_input_trains_in_float32_in_lockstep(iris, solver):
+    """float32 X: float32 coefficients and predictions, scikit-learn's numbers to float32 rounding."""
+    X, y = iris
+    X32 = X.astype(np.float32)
+    theirs, mine = both("MLPClassifier", X32, y, hidden_layer_sizes=(10,), max_iter=20, random_state=0,
+                        solver=solver)
+    assert all(a.dtype == np.float32 for a in mine.coefs_ + mine.intercepts_)
+    assert mine.net_.dtype == np.float32 and mine.predict_proba(X32).dtype == np.float32
+    assert mine.n_iter_ == theirs.n_iter_
+    # float32's eps is 1.2e-7; 20 epochs of it. scikit-learn's lbfgs unpacks SciPy's float64 vector into its
+    # coefs_, so it computes in float64 after the first evaluation (and ends with float64 coefs_); ours stays
+    # float32, and L-BFGS's curvature pairs amplify the difference a little.
+    tol = 1e-4 if solver == "lbfgs" else 2e-5
+    for a, b in zip(theirs.coefs_ + theirs.intercepts_, mine.coefs_ + mine.intercepts_, strict=True):
+        np.testing.assert_allclose(b, a, rtol=0, atol=tol)
+    reg_theirs, reg_mine = both("MLPRegressor", X32, X32[:, 0] - X32[:, 1], hidden_layer_sizes=(6,), max_iter=20,
+                                random_state=1, solver=solver)
+    assert reg_mine.predict(X32).dtype == np.float32
+    np.testing.assert_allclose(reg_mine.predict(X32), reg_theirs.predict(X32), rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+@pytest.mark.parametrize("container", ["csr_matrix", "csc_array"])
+def test_sparse_input_in_lockstep(solver, container):
+    import scipy.sparse
+
+    X, y = load_digits(n_class=3, return_X_y=True)
+    X = getattr(scipy.sparse, container)(X[:150] / 16)  # digits are mostly zeros
+    y = y[:150]
+    theirs, mine = both("MLPClassifier", X, y, hidden_layer_sizes=(12,), max_iter=20, random_state=0, solver=solver)
+    assert_same(theirs, mine)
+    np.testing.assert_allclose(mine.predict_proba(X), theirs.predict_proba(X), atol=1e-10)
+    assert mine.partial_fit(X, y).n_iter_ == 1 if solver != "lbfgs" else True
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_sample_weights_in_lockstep(iris, solver):
+    X, y = iris
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    fitted = []
+    for module in (sk, bp):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted.append(module.MLPClassifier(hidden_layer_sizes=(10,), max_iter=20, random_state=0, solver=solver,
+                                               alpha=0.01).fit(X, y, sample_weight=weights))
+    assert_same(*fitted)
+    unweighted = bp.MLPClassifier(hidden_layer_sizes=(10,), max_iter=20, random_state=0, solver=solver, alpha=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        unweighted.fit(X, y)
+    assert not np.allclose(unweighted.coefs_[0], fitted[1].coefs_[0])  # the weights do change the fit
+
+
+def test_sample_weights_with_early_stopping_and_partial_fit_in_lockstep(iris):
+    X, y = iris
+    weights = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
+    params = {"hidden_layer_sizes": (10,), "max_iter": 40, "random_state": 2, "early_stopping": True,
+              "learning_rate_init": 0.01, "n_iter_no_change": 3}
+    fitted = []
+    for module in (sk, bp):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted.append(module.MLPRegressor(**params).fit(X, y, sample_weight=weights))
+    assert fitted[0].validation_scores_ == pytest.approx(fitted[1].validation_scores_, rel=1e-10)
+    assert_same(*fitted)
+    streams = [module.MLPRegressor(hidden_layer_sizes=(5,), random_state=0, batch_size=20) for module in (sk, bp)]
+    for rows in np.array_split(np.arange(len(X)), 3):
+        for model in streams:
+            model.partial_fit(X[rows], y[rows], sample_weight=weights[rows])
+    assert_same(*streams)

@@ -16,7 +16,10 @@ every epoch and stop when the training loss (or, with ``early_stopping``, the
 validation score) has not improved by ``tol`` for more than ``n_iter_no_change``
 epochs (``schedules.Plateau``); sgd's ``learning_rate="invscaling"`` and
 ``"adaptive"`` are ``schedules.InverseScaling`` and ``schedules.ReduceOnPlateau``;
-``solver="lbfgs"`` is ``lbfgs.minimize_lbfgs`` on the whole data set.
+``solver="lbfgs"`` is ``lbfgs.minimize_lbfgs`` on the whole data set. The
+stochastic solvers train through backproplab's ``fit`` (``_stochastic``).
+Sparse ``X`` (CSR/CSC) is expanded to a dense array, float32 ``X`` gives a float32
+network, and ``sample_weight`` weighs every row's loss, as in scikit-learn.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import validate_data
 
+from . import _docs
 from ._base import DivergenceError, _BaseMLP
 
 __all__ = ["DivergenceError", "MLPClassifier", "MLPRegressor"]
@@ -42,19 +46,26 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier, scikit-learn's ``MLPClassifier`` trained by backproplab.
 
     Binary problems get one logistic output unit, multiclass a softmax, multilabel
-    (an indicator matrix ``y``) one logistic unit per label. See the module docstring
-    and scikit-learn's documentation for the parameters; backproplab adds ``init``
-    (``"sklearn"``, scikit-learn's draw, or a key of ``backproplab.core.init.INITIALIZERS``
-    with zero biases), ``dropout``, ``batch_norm`` and the solvers ``"rmsprop"`` and
-    ``"adamw"`` (``alpha`` is its decoupled weight decay).
+    (an indicator matrix ``y``) one logistic unit per label. From the same
+    ``random_state`` it computes scikit-learn's coefficients, to rounding.
+
+    Parameters
+    ----------
+    {parameters}
 
     Attributes
     ----------
-    classes_, coefs_, intercepts_, n_layers_, n_outputs_, out_activation_, loss_,
-    best_loss_, loss_curve_, validation_scores_, best_validation_score_, t_, n_iter_,
-    n_features_in_, feature_names_in_ : as scikit-learn's.
+    classes_ : ndarray of shape (n_classes,)
+        The labels, as ``predict_proba``'s columns are ordered.
+    coefs_ : list of ndarray, ``(fan_in, fan_out)`` each
+        The weights: views of ``net_``'s arrays (assigning new arrays works too).
+    intercepts_ : list of ndarray, ``(fan_out,)`` each
+        The biases: views of ``net_``'s arrays.
+    n_layers_, n_outputs_, out_activation_, loss_, best_loss_, loss_curve_, validation_scores_, \
+best_validation_score_, t_, n_iter_, n_features_in_, feature_names_in_
+        As scikit-learn's.
     net_ : Network
-        The trained backproplab network; ``coefs_[i]`` and ``intercepts_[i]`` are views of its arrays.
+        The trained backproplab network.
 
     Examples
     --------
@@ -81,44 +92,80 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _is_classifier(self) -> bool:
         return True
 
-    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        X, y = validate_data(self, X, y, multi_output=True, dtype=np.float64, reset=reset)
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
-            self.classes_ = self._label_binarizer.classes_
-            if len(self.classes_) < 2:
-                raise ValueError(f"MLPClassifier needs samples of at least 2 classes; y has only one class: "
-                                 f"{self.classes_[0]!r}")
+            self.classes_ = self._label_binarizer.classes_  # one class is allowed, as scikit-learn allows it
         else:
             classes = unique_labels(y)
-            if self.warm_start and not incremental and set(classes) != set(self.classes_):
-                raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous "
-                                 f"call to fit. Previously got {self.classes_}, `y` has {classes}")
-            if len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(f"warm_start can only be used where `y` has the same classes as in the "
+                                     f"previous call to fit. Previously got {self.classes_}, `y` has {classes}")
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
                 raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
                                  f"'y' has {classes}.")
         binarizer = self._label_binarizer
         self.out_activation_ = "softmax" if binarizer.y_type_ == "multiclass" else "logistic"
-        return X, binarizer.transform(y).astype(np.float64)
+        return X, binarizer.transform(y).astype(X.dtype)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Train on ``X`` and the labels ``y``; returns ``self``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float64 or float32 (the network takes that dtype); sparse input is expanded.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Labels, or an indicator matrix for multilabel classification.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row's loss (scikit-learn >= 1.7's meaning).
+
+        Returns
+        -------
+        self : MLPClassifier
+            From scratch, or from the current weights with ``warm_start=True``.
+        """
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
-        """One epoch over ``X``, ``y`` from the current weights; ``classes`` (all labels) on the first call."""
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``X``, ``y`` from the current weights; ``classes`` (all labels) on the first call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every label the stream will hold; required on the first call (not for multilabel ``y``).
+
+        Returns
+        -------
+        self : MLPClassifier
+        """
         if not hasattr(self, "classes_"):
-            if classes is None:
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            elif classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-            self._label_binarizer = LabelBinarizer().fit(classes)
+            else:
+                self._label_binarizer.fit(classes)
             self.classes_ = self._label_binarizer.classes_
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"`classes={classes!r}` is not the same as on the first call to partial_fit, "
                              f"which was {self.classes_!r}")
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
-    def _score_val(self, X: np.ndarray, Y: np.ndarray) -> float:
-        return float(accuracy_score(self._label_binarizer.inverse_transform(Y), self._labels(self._output(X))))
+    def _score_val(self, X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None = None) -> float:
+        return float(accuracy_score(self._label_binarizer.inverse_transform(Y), self._labels(self._output(X)),
+                                    sample_weight=sw))
 
     def _labels(self, p: np.ndarray) -> np.ndarray:
         return self._label_binarizer.inverse_transform(p.ravel() if self.n_outputs_ == 1 else p)
@@ -137,6 +184,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y`` (weighted by ``sample_weight``)."""
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
@@ -146,9 +197,26 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor, scikit-learn's ``MLPRegressor`` trained by backproplab.
 
-    Identity output, half the squared error (``loss="squared_error"``, the one loss
-    offered); ``y`` may have several columns. Parameters and attributes as for
-    ``MLPClassifier`` (without ``classes_``); ``validation_scores_`` are R² values.
+    Identity output with half the squared error, or an exponential output with half the
+    Poisson deviance; ``y`` may have several columns. From the same ``random_state`` it
+    computes scikit-learn's coefficients, to rounding.
+
+    Parameters
+    ----------
+    {loss}
+    {parameters}
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray, ``(fan_in, fan_out)`` each
+        The weights: views of ``net_``'s arrays (assigning new arrays works too).
+    intercepts_ : list of ndarray, ``(fan_out,)`` each
+        The biases: views of ``net_``'s arrays.
+    n_layers_, n_outputs_, out_activation_, loss_, best_loss_, loss_curve_, validation_scores_, \
+best_validation_score_, t_, n_iter_, n_features_in_, feature_names_in_
+        As scikit-learn's (``validation_scores_`` are R² values).
+    net_ : Network
+        The trained backproplab network.
 
     Examples
     --------
@@ -169,7 +237,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        **_BaseMLP._parameter_constraints, "loss": [StrOptions({"squared_error"})],
+        **_BaseMLP._parameter_constraints, "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(
@@ -195,23 +263,58 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _is_classifier(self) -> bool:
         return False
 
-    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64, reset=reset)
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, np.ndarray]:
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
+                             dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        self.out_activation_ = "identity"
-        return X, (y[:, None] if y.ndim == 1 else y).astype(np.float64)
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError("loss='poisson' needs y >= 0 (counts or rates); y has negative values")
+        self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        return X, (y[:, None] if y.ndim == 1 else y).astype(X.dtype)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """Train on ``X`` and the targets ``y``; returns ``self``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            float64 or float32 (the network takes that dtype); sparse input is expanded.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row's loss (scikit-learn >= 1.7's meaning).
+
+        Returns
+        -------
+        self : MLPRegressor
+            From scratch, or from the current weights with ``warm_start=True``.
+        """
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over ``X``, ``y`` from the current weights."""
-        return self._fit(X, y, incremental=True)
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over ``X``, ``y`` (weighted by ``sample_weight``) from the current weights."""
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
-    def _score_val(self, X: np.ndarray, Y: np.ndarray) -> float:
+    def _score_val(self, X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None = None) -> float:
         pred = self._output(X)
-        return float(r2_score(Y, pred)) if np.isfinite(pred).all() else np.nan
+        return float(r2_score(Y, pred, sample_weight=sw)) if np.isfinite(pred).all() else np.nan
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, ``(n_samples,)`` for one output, else ``(n_samples, n_outputs)``."""
         out = self._output(self._input(X))
         return out[:, 0] if out.shape[1] == 1 else out
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R² of ``predict(X)`` against ``y`` (weighted by ``sample_weight``)."""
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+
+def _with_parameters(cls: type, *sections: str) -> None:
+    """Put the shared ``Parameters`` entries into ``cls``'s docstring (written once, in ``_docs``)."""
+    text = "\n".join(sections).replace("\n", "\n    ")
+    cls.__doc__ = cls.__doc__.replace("{loss}\n    {parameters}", text).replace("{parameters}", text)
+
+
+_with_parameters(MLPClassifier, _docs.PARAMETERS)
+_with_parameters(MLPRegressor, _docs.LOSS, _docs.PARAMETERS)

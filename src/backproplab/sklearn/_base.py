@@ -1,34 +1,40 @@
-"""What backproplab's two scikit-learn estimators share: the parameters, the training loops, the attributes.
+"""What backproplab's two scikit-learn estimators share: the parameters, the network, training, the attributes.
 
 ``_BaseMLP`` holds scikit-learn's parameters and their validation, draws the
-initial weights as scikit-learn does, and trains the network (``net_``) by
-scikit-learn's rules (``_sklearn_rules``) or by L-BFGS. ``backproplab.sklearn``
-adds what differs: labels and probabilities for ``MLPClassifier``, a loss choice
-for ``MLPRegressor``.
+initial weights as scikit-learn does, and trains the network (``net_``) through
+``fit`` with scikit-learn's rules (``_stochastic``, ``_rules``) or by L-BFGS.
+``backproplab.sklearn`` adds what differs: labels and probabilities for
+``MLPClassifier``, a loss choice for ``MLPRegressor``.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import errors
 from ..core.init import sklearn_params
 from ..core.network import mlp
-from ..train.schedules import InverseScaling, Plateau, ReduceOnPlateau
-from ._rules import ACTIVATIONS, LOSSES, PARAMETERS, STOCHASTIC, make_optimizer
+from . import _stochastic
+from ._rules import ACTIVATIONS, LOSSES, PARAMETERS, STOCHASTIC
 from .lbfgs import minimize_lbfgs
 
-_OUTPUTS = {"softmax": "softmax", "logistic": "sigmoid", "identity": "identity"}
+#: The network's output activation by scikit-learn's ``out_activation_`` (Poisson's exp is in its loss).
+_OUTPUTS = {"softmax": "softmax", "logistic": "sigmoid", "identity": "identity", "exp": "identity"}
+#: Where the API reference lives: the HTML view's "?" and parameter links point at its pages.
+DOCS_URL = "https://backproplab.readthedocs.io/en/latest/"
+#: Parameters that shape the network: warm_start cannot continue after a change of one.
+_SHAPE = ("hidden_layer_sizes", "activation", "dropout", "batch_norm")
+_NONFINITE = ("Solver produced non-finite parameter weights. The input data may contain large values and need to "
+              "be preprocessed.")  # scikit-learn's words, which code that catches it may match
 
 
 class DivergenceError(errors.DivergenceError, ValueError):
@@ -46,7 +52,9 @@ class DivergenceError(errors.DivergenceError, ValueError):
     ...     wild.fit(X, X[:, 0])
     ... except ValueError as exc:  # what scikit-learn code catches
     ...     print(type(exc).__name__, isinstance(exc, bp.DivergenceError), exc.epoch >= 1)
+    ...     print(str(exc).split(". ")[0])
     DivergenceError True True
+    Solver produced non-finite parameter weights
     """
 
 
@@ -54,6 +62,9 @@ class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: parameters, training, the attributes."""
 
     _parameter_constraints: ClassVar[dict] = PARAMETERS
+    # scikit-learn's HTML view: the "?" link and each parameter's link go to our API pages
+    _doc_link_module = "backproplab"
+    _doc_link_template = DOCS_URL + "generated/api/{estimator_module}.{estimator_name}.html"
 
     def __init__(
         self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *, solver: str = "adam",
@@ -96,36 +107,60 @@ class _BaseMLP(BaseEstimator):
     def _hidden(self) -> list[int]:
         hidden = self.hidden_layer_sizes
         hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
-        if not all(isinstance(h, (Integral, np.integer)) and not isinstance(h, bool) and h > 0 for h in hidden):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
+        if not all(isinstance(h, (Integral, np.integer)) and not isinstance(h, bool) for h in hidden):
+            raise ValueError(f"hidden_layer_sizes must hold whole numbers of units, got {self.hidden_layer_sizes!r}")
+        if not all(h > 0 for h in hidden):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")  # scikit-learn's words
         return [int(h) for h in hidden]
 
-    def _initialize(self, sizes: list[int], rs: np.random.RandomState) -> None:
+    def _shape(self) -> dict[str, Any]:
+        return {"hidden_layer_sizes": tuple(self._hidden()), "activation": self.activation,
+                "dropout": float(self.dropout), "batch_norm": bool(self.batch_norm)}
+
+    def _check_same_network(self) -> None:
+        """warm_start and partial_fit continue the fitted network: refuse a changed shape (set_params)."""
+        fitted = getattr(self, "_fitted_shape", None)
+        if fitted is None:
+            return  # coefs_ set by hand: their shapes are the network
+        now = self._shape()
+        for name in _SHAPE:
+            if now[name] != fitted[name]:
+                raise ValueError(
+                    f"{name} is {now[name]!r} but the fitted network has {fitted[name]!r}: warm_start and "
+                    f"partial_fit continue that network. Set {name} back, or fit with warm_start=False to start anew.")
+
+    def _initialize(self, sizes: list[int], rs: np.random.RandomState, dtype: np.dtype) -> None:
         """Build ``net_`` and reset what a first fit resets (scikit-learn's ``_initialize``)."""
         if self.solver == "lbfgs" and self.dropout:
             raise ValueError("dropout needs a stochastic solver: L-BFGS's line search needs the same loss at "
                              "every evaluation; use solver='adam' or 'sgd', or dropout=0")
-        activation = ACTIVATIONS[self.activation]
-        options = {"activation": activation, "output": _OUTPUTS[self.out_activation_],
-                   "dropout": float(self.dropout), "batch_norm": bool(self.batch_norm)}
         if self.init == "sklearn":
             drawn = sklearn_params(rs, sizes, self.activation)  # first, as scikit-learn draws them
             seed = int(rs.randint(2**31 - 1)) if self.dropout else 0  # masks only: no draw without dropout
-            self.net_ = mlp(sizes, seed=seed, init="sklearn_uniform", **options)
+            self._build(sizes, dtype, seed, "sklearn_uniform")
             for W, b, (coef, intercept) in zip(self._weights(), self._biases(), drawn, strict=True):
-                W[...], b[...] = coef, intercept
+                W[...], b[...] = coef, intercept  # cast to dtype, as scikit-learn's astype
         else:
-            self.net_ = mlp(sizes, seed=int(rs.randint(2**31 - 1)), init=self.init, **options)
-        self._bind()
-        self.n_layers_ = len(sizes)
+            self._build(sizes, dtype, int(rs.randint(2**31 - 1)), self.init)
+        self._fitted_shape = self._shape()
         self.n_iter_ = self.t_ = 0
         if self.solver in STOCHASTIC:
-            self.loss_curve_: list[float] = []
-            self._plateau = Plateau(self.n_iter_no_change, self.tol, "max" if self.early_stopping else "min")
-            self.best_loss_ = None if self.early_stopping else np.inf
-            self.validation_scores_ = [] if self.early_stopping else None
-            self.best_validation_score_ = -np.inf if self.early_stopping else None
-        self._best = None
+            _stochastic.start(self, fresh=True)
+
+    def _build(self, sizes: list[int], dtype: np.dtype, seed: int, init: str) -> None:
+        self.net_ = mlp(sizes, seed=seed, init=init, activation=ACTIVATIONS[self.activation],
+                        output=_OUTPUTS[self.out_activation_], dropout=float(self.dropout),
+                        batch_norm=bool(self.batch_norm), dtype=np.dtype(dtype).name)
+        self._bind()
+        self.n_layers_ = len(sizes)
+
+    def _adopt(self, dtype: np.dtype) -> None:
+        """A network for ``coefs_``/``intercepts_`` set by hand before any fit (scikit-learn trains those)."""
+        coefs, intercepts = list(self.coefs_), list(self.intercepts_)
+        self._build([np.shape(coefs[0])[0], *(np.shape(W)[1] for W in coefs)], dtype, 0, "sklearn_uniform")
+        self.coefs_, self.intercepts_ = coefs, intercepts  # not the new network's arrays: _sync copies them in
+        self._sync()
+        self.n_iter_, self.t_ = getattr(self, "n_iter_", 0), getattr(self, "t_", 0)
 
     def _weights(self) -> list[np.ndarray]:
         return [p for name, p in self.net_.params.items() if name.endswith(".W")]
@@ -140,13 +175,13 @@ class _BaseMLP(BaseEstimator):
 
     def _sync(self) -> None:
         """Take in ``coefs_``/``intercepts_`` a user has replaced (scikit-learn reads them at every predict)."""
-        mine, given = self._own, (*self.coefs_, *self.intercepts_)
-        if len(given) == len(mine) and all(a is b for a, b in zip(given, mine, strict=True)):
+        mine, given = (*self._weights(), *self._biases()), (*self.coefs_, *self.intercepts_)
+        if len(given) == len(self._own) and all(a is b for a, b in zip(given, self._own, strict=True)):
             return  # untouched, or changed in place: the network already holds the values
         if len(given) != len(mine) or len(self.coefs_) != len(self.intercepts_):
             raise ValueError(f"coefs_ and intercepts_ must hold {len(mine) // 2} arrays each, as fitted")
         for theirs, own in zip(given, mine, strict=True):
-            theirs = np.asarray(theirs, dtype=np.float64)
+            theirs = np.asarray(theirs)
             if theirs.shape != own.shape:
                 raise ValueError(f"a coefs_/intercepts_ entry has shape {theirs.shape}, expected {own.shape}")
             own[...] = theirs
@@ -163,155 +198,97 @@ class _BaseMLP(BaseEstimator):
             self._bind()  # the unpickled network has new arrays (Network.__setstate__)
 
     def _output(self, X: np.ndarray) -> np.ndarray:
-        """The output activation of the network on validated ``X``: ``(B, n_outputs_)``."""
+        """The output activation of the network on validated ``X``: ``(B, n_outputs_)``.
+
+        A forward pass that overflows gives inf or NaN, as scikit-learn's, so that a
+        diverged validation score is NaN rather than an exception.
+        """
         self._sync()
-        return self.net_.predict_proba(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._loss().activate(self.net_.forward(X))
 
     def _input(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "net_")
-        return validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
+        return _dense(X, self.net_.dtype)
 
     # --- training ---------------------------------------------------------------------------
-    def _fit(self, X: Any, y: Any, incremental: bool) -> _BaseMLP:
+    def _fit(self, X: Any, y: Any, incremental: bool, sample_weight: Any = None) -> _BaseMLP:
         self._validate_params()
         hidden = self._hidden()
         if self.early_stopping and incremental and self.solver in STOCHASTIC:
             raise ValueError("partial_fit does not support early_stopping=True")
-        first = not hasattr(self, "net_") or (not self.warm_start and not incremental)
+        first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        if not first:
+            self._check_same_network()
         X, Y = self._validate_input(X, y, incremental, reset=first)
+        sw = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        dtype = X.dtype if first or not hasattr(self, "net_") else self.net_.dtype
+        X, Y = _dense(X, dtype), Y.astype(dtype)
+        sw = None if sw is None else sw.astype(dtype)
         self.n_outputs_ = Y.shape[1]
         rs = check_random_state(self.random_state)
         if first:
-            self._initialize([X.shape[1], *hidden, self.n_outputs_], rs)
+            self._initialize([X.shape[1], *hidden, self.n_outputs_], rs, dtype)
+        elif not hasattr(self, "net_"):
+            self._adopt(dtype)
         else:
             self._sync()
         if self.solver == "lbfgs":
-            self._fit_lbfgs(X, Y)
+            self._fit_lbfgs(X, Y, sw)
         else:
-            self._fit_stochastic(X, Y, rs, incremental)
+            if not first:
+                _stochastic.start(self, fresh=False)
+            _stochastic.train(self, X, Y, sw, rs, incremental)
         if not all(np.isfinite(p).all() for p in self.net_.params.values()):
-            raise DivergenceError("the solver produced non-finite weights; scale or standardise the inputs",
-                                  epoch=self.n_iter_, runs=(0,))
+            raise self._divergence(self.n_iter_)
         return self
 
-    def _fit_lbfgs(self, X: np.ndarray, Y: np.ndarray) -> None:
-        result = minimize_lbfgs(self.net_, X, Y, self._loss(), l2=self.alpha / len(X), max_iter=self.max_iter,
-                                max_fun=self.max_fun, tol=self.tol, verbose=bool(self.verbose))
+    def _divergence(self, epoch: int) -> DivergenceError:
+        return DivergenceError(
+            f"{_NONFINITE} The loss became NaN or infinite in epoch {epoch}; the parameters are those of the end "
+            f"of epoch {epoch - 1}. Try a smaller learning_rate_init (now {self.learning_rate_init}) or standardise "
+            "the inputs.", epoch=epoch, runs=(0,))
+
+    def _fit_lbfgs(self, X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None) -> None:
+        total = len(X) if sw is None else float(sw.sum())
+        targets = Y if sw is None else np.hstack([Y, sw[:, None]])
+        result = minimize_lbfgs(self.net_, X, targets, self._loss(weighted=sw is not None), l2=self.alpha / total,
+                                max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
+                                verbose=bool(self.verbose))
         self.n_iter_, self.loss_ = min(result.n_iter, self.max_iter), result.loss
         if not result.converged:
             warnings.warn(f"lbfgs failed to converge after {result.n_iter} iteration(s): {result.message}. "
                           f"Increase max_iter (now {self.max_iter}) or max_fun (now {self.max_fun}), or scale "
                           "the data.", ConvergenceWarning, stacklevel=3)
 
-    def _fit_stochastic(self, X: np.ndarray, Y: np.ndarray, rs: np.random.RandomState, incremental: bool) -> None:
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = make_optimizer(self)
-            self._adaptive = None
-            if self.solver == "sgd" and self.learning_rate == "adaptive":
-                self._adaptive = ReduceOnPlateau(self.n_iter_no_change, self.tol)
-                self._adaptive.plateau = self._plateau  # one no-improvement count, as scikit-learn keeps
-        X_val = Y_val = None
-        if self.early_stopping:
-            stratify = Y if self._is_classifier() and self.n_outputs_ == 1 else None
-            X, X_val, Y, Y_val = train_test_split(X, Y, random_state=rs, test_size=self.validation_fraction,
-                                                  stratify=stratify)
-            if X_val.shape[0] < 2:
-                raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
-                                 "your dataset.")
-        n = X.shape[0]
-        if self.batch_size != "auto" and self.batch_size > n:
-            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
-                          stacklevel=3)
-        batch = min(200, n) if self.batch_size == "auto" else int(min(self.batch_size, n))
-        self.n_iter_, order = 0, np.arange(n)
-        try:
-            # Overflow on the way to a NaN loss is reported once, as a DivergenceError, not as warnings.
-            with np.errstate(over="ignore", invalid="ignore"):
-                for _ in range(self.max_iter):
-                    if self.shuffle:  # scikit-learn reshuffles the previous epoch's order
-                        # with sklearn.utils.shuffle, i.e. rs.shuffle of an arange taken as indices into
-                        # `order`: the same swaps applied to `order` itself, without the argument checks
-                        # that cost scikit-learn a third of a small fit
-                        rs.shuffle(order)
-                    start = self.net_.copy_params()  # where a diverging epoch goes back to
-                    loss = self._epoch(X, Y, order if self.shuffle else None, batch)
-                    if not self._end_epoch(loss, n, X_val, Y_val, start) or incremental:
-                        break
-                    if self.n_iter_ == self.max_iter:
-                        warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                                      "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=3)
-        if self.early_stopping and self._best is not None:
-            self.net_.set_params(self._best)  # the best epoch's parameters, as scikit-learn keeps them
+    def _loss_grad_lbfgs(self, packed: np.ndarray, X: Any, y: Any, sample_weight: Any = None,
+                         *_buffers: Any) -> tuple[float, np.ndarray]:
+        """scikit-learn's objective and gradient at ``packed`` (its order: every coef, then every intercept).
 
-    def _epoch(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray | None, batch: int) -> float:
-        """One pass over the mini-batches; returns the epoch's mean loss (with the L2 term)."""
-        net, optimizer, loss_fn = self.net_, self._optimizer, self._loss()
-        params, grads = net.params, net.grads
-        weights = [name for name in params if name.endswith(".W")]
-        coupled = self.solver != "adamw"  # AdamW decays the weights itself (decoupled, alpha per step)
-        total = 0.0
-        for start in range(0, X.shape[0], batch):
-            rows = slice(start, start + batch) if order is None else order[start : start + batch]
-            xb, yb = X[rows], Y[rows]
-            size = xb.shape[0]
-            value, dz = loss_fn.value_and_gradient(net.forward(xb, train=True), yb)
-            net.backward(dz, input_grad=False)
-            squares = 0.0
-            for name in weights:  # L2 on the weights: alpha / (2 B) * ||W||**2 added to the loss
-                W = params[name]
-                squares += float(np.dot(W.ravel(), W.ravel()))
-                if coupled:
-                    grads[name] += (self.alpha / size) * W
-            optimizer.step(params, grads)
-            total += (value + 0.5 * self.alpha * squares / size) * size
-        return total / X.shape[0]
+        The name and arguments are scikit-learn's (its gradient test calls it; the buffers it
+        passes are not needed). The network is left holding ``packed``.
+        """
+        arrays = [*self._weights(), *self._biases()]
+        at = 0
+        for a in arrays:
+            a[...] = packed[at : at + a.size].reshape(a.shape)
+            at += a.size
+        X, Y = _dense(X, self.net_.dtype), np.asarray(y, dtype=self.net_.dtype).reshape(len(X), -1)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=self.net_.dtype)
+        loss = self._loss(alpha=self.alpha, weighted=sw is not None)
+        value, dz = loss.value_and_gradient(self.net_.forward(X, train=True), Y if sw is None else
+                                            np.hstack([Y, sw[:, None]]))
+        self.net_.backward(dz, input_grad=False)
+        grads = self.net_.grads
+        weights = [grads[n] + loss.l2_factor * p for n, p in self.net_.params.items() if n.endswith(".W")]
+        biases = [grads[n][0] for n in self.net_.params if n.endswith(".b")]
+        return value, np.concatenate([g.ravel() for g in (*weights, *biases)])
 
-    def _end_epoch(self, loss: float, n: int, X_val: Any, Y_val: Any, start: dict[str, np.ndarray]) -> bool:
-        """Record the epoch, adjust the rate; go on (True) or stop. scikit-learn's order of things."""
-        self.n_iter_ += 1
-        self.t_ += n
-        if not math.isfinite(loss):
-            self.net_.set_params(start)
-            if self.early_stopping and self._best is not None:
-                warnings.warn(f"training diverged in epoch {self.n_iter_} (the loss became NaN or infinite); "
-                              "kept the best epoch's parameters", ConvergenceWarning, stacklevel=4)
-                return False
-            raise DivergenceError(
-                f"training diverged: the loss became NaN or infinite in epoch {self.n_iter_}; the parameters are "
-                f"those of the end of epoch {self.n_iter_ - 1}. Try a smaller learning_rate_init "
-                f"(now {self.learning_rate_init}) or standardise the inputs.", epoch=self.n_iter_, runs=(0,))
-        self.loss_ = loss
-        self.loss_curve_.append(loss)
-        if self.verbose:
-            print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-        if self.early_stopping:
-            score = self._score_val(X_val, Y_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            stalled = self._plateau.update(score)
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best = self.net_.copy_params()
-        else:
-            stalled = self._plateau.update(loss)
-            self.best_loss_ = min(self.best_loss_, loss)
-        if self.solver == "sgd" and self.learning_rate == "invscaling":
-            self._optimizer.lr = InverseScaling(self.power_t).lr_at(self.t_, self.learning_rate_init)
-        if not stalled:
-            return True
-        what = "Validation score" if self.early_stopping else "Training loss"
-        msg = f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} consecutive epochs."
-        stop = self._adaptive is None or self._adaptive.reduce(self._optimizer)
-        if self.verbose:
-            lowered = f" Setting learning rate to {self._optimizer.lr:f}"
-            small = " Learning rate too small." if self._adaptive is not None else ""
-            print(msg + (small + " Stopping." if stop else lowered))
-        if not stop:
-            self._plateau.reset()
-        return not stop
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # accepted, and expanded to a dense array
+        return tags
 
     def _check_solver(self) -> bool:
         if self.solver not in STOCHASTIC:
@@ -319,12 +296,13 @@ class _BaseMLP(BaseEstimator):
                                  "stochastic.")
         return True
 
-    def fit(self, X: Any, y: Any) -> _BaseMLP:
-        """Train on ``X`` ``(n_samples, n_features)`` and ``y``; returns ``self``.
+    def _loss(self, alpha: float = 0.0, weighted: bool = False) -> Any:
+        weights = self._weights() if alpha else None
+        return LOSSES[self.out_activation_](weights, alpha, weighted)
 
-        From scratch, or from the current weights with ``warm_start=True``.
-        """
-        return self._fit(X, y, incremental=False)
 
-    def _loss(self) -> Any:
-        return LOSSES[self.out_activation_]()
+def _dense(X: Any, dtype: Any) -> np.ndarray:
+    """``X`` as a dense array of ``dtype``: a sparse matrix is expanded (``n_samples * n_features`` values)."""
+    if sp.issparse(X):
+        return X.toarray().astype(dtype, copy=False)
+    return np.asarray(X, dtype=dtype)

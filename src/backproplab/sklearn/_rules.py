@@ -19,6 +19,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from scipy.special import xlogy
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from ..core.init import INITIALIZERS
@@ -63,37 +64,68 @@ PARAMETERS: dict[str, list] = {
 }
 
 
-_EPS = np.finfo(np.float64).eps
-
-
 class _SklearnLoss(Loss):
-    """Base: the gradient ``(activate(z) - y) / B``; subclasses give the value from the clipped probabilities."""
+    """scikit-learn's objective on a batch: the mean loss (weighted by ``sample_weight``) plus the L2 term.
 
-    def _value(self, p: np.ndarray, y: np.ndarray) -> float:
+    ``value = average_b(loss_b, weights=sw) + alpha / (2 * sw_sum) * sum(||W||**2)`` and
+    ``dL/dz = sw * (activate(z) - y) / sw_sum``, with ``sw_sum`` the batch's rows (or summed
+    weights). The L2 term's gradient, ``alpha / sw_sum * W``, is not a gradient w.r.t. the
+    logits: the optimizer adds it (``_CoupledL2``) from ``l2_factor``, which every call sets.
+    With ``weighted`` the targets carry each row's weight as a last column, so that ``fit``'s
+    batches take the weights along with the rows.
+    """
+
+    classifier = False  # fit counts no accuracy: the targets may carry a weight column
+
+    def __init__(self, weights: list[np.ndarray] | None = None, alpha: float = 0.0, weighted: bool = False) -> None:
+        self.weights, self.alpha, self.weighted = list(weights or ()), float(alpha), weighted
+        self.l2_factor = 0.0
+
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
         raise NotImplementedError
 
+    def prepare_targets(self, y: Any, n_outputs: int, dtype: Any = "float64", x_ndim: int = 2) -> np.ndarray:
+        y = np.asarray(y, dtype=dtype)  # prepared by the estimator: (B, K), plus the weight column
+        if y.ndim != 2 or y.shape[1] != n_outputs + self.weighted:
+            raise ValueError(f"y has shape {y.shape}; expected (n_samples, {n_outputs + self.weighted})")
+        return y
+
     def value_and_gradient(self, z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        p = self.activate(z)  # (B, K), a new array (softmax and sigmoid make one; SquaredError copies)
-        value = self._value(p, y)
+        sw = None
+        if self.weighted:
+            y, sw = y[:, :-1], y[:, -1]
+        total = z.shape[0] if sw is None else sw.sum()
+        p = self.activate(z)  # (B, K), a new array (softmax, sigmoid and exp make one; the identity copies)
+        value = self._value(p, y, sw)
+        if self.alpha:
+            squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in self.weights)
+            value += 0.5 * self.alpha * squares / total
+            self.l2_factor = self.alpha / total
         p -= y
-        p /= z.shape[0]
+        if sw is not None:
+            p *= sw[:, None]
+        p /= total
         return value, p
 
     def value(self, z: np.ndarray, y: np.ndarray) -> float:
-        return self._value(self.activate(z), y)
+        return self.value_and_gradient(z, y)[0]
 
     def gradient(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return self.value_and_gradient(z, y)[1]
 
 
+def _clipped(p: np.ndarray) -> np.ndarray:
+    eps = np.finfo(p.dtype).eps  # scikit-learn clips at the probabilities' own precision
+    return np.clip(p, eps, 1 - eps)
+
+
 class LogLoss(_SklearnLoss):
-    """Softmax cross-entropy, ``-sum_k mean_b y log p`` (scikit-learn's ``log_loss``)."""
+    """Softmax cross-entropy, ``-sum_k average_b y log p`` (scikit-learn's ``log_loss``)."""
 
     name, output = "sklearn_log_loss", "softmax"
 
-    def _value(self, p: np.ndarray, y: np.ndarray) -> float:
-        logp = np.log(np.clip(p, _EPS, 1 - _EPS))
-        return float(-np.mean(y * logp, axis=0).sum())
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
+        return float(-np.average(xlogy(y, _clipped(p)), weights=sw, axis=0).sum())
 
 
 class BinaryLogLoss(_SklearnLoss):
@@ -101,32 +133,72 @@ class BinaryLogLoss(_SklearnLoss):
 
     name, output = "sklearn_binary_log_loss", "sigmoid"
 
-    def _value(self, p: np.ndarray, y: np.ndarray) -> float:
-        p = np.clip(p, _EPS, 1 - _EPS)
-        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p), axis=0).sum())
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
+        p = _clipped(p)
+        return float(-np.average(xlogy(y, p) + xlogy(1 - y, 1 - p), weights=sw, axis=0).sum())
 
 
 class SquaredError(_SklearnLoss):
-    """Half the mean squared error, ``mean_k mean_b (z - y)**2 / 2``; gradient ``(z - y) / B``.
+    """Half the mean squared error, ``mean_k average_b (z - y)**2 / 2``; gradient ``(z - y) / B``.
 
     With several outputs the gradient is that of the *sum* over outputs (scikit-learn's),
     ``K`` times the derivative of the value; for one output they agree.
     """
 
-    name, output, classifier = "sklearn_squared_error", "identity", False
+    name, output = "sklearn_squared_error", "identity"
 
     def activate(self, z: np.ndarray) -> np.ndarray:
         return z.copy()  # the identity would hand back z itself, which the gradient is written over
 
-    def _value(self, p: np.ndarray, y: np.ndarray) -> float:
-        return float(0.5 * np.mean((y - p) ** 2, axis=0).mean())
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
+        return float(0.5 * np.average((y - p) ** 2, weights=sw, axis=0).mean())
+
+
+class PoissonLoss(_SklearnLoss):
+    """Half the Poisson deviance with a log link: ``p = exp(z)``, ``sum_k average_b (y log(y / p) - y + p)``.
+
+    The network's output is the identity (``z = log p``); ``activate`` is the exponential,
+    so the gradient w.r.t. ``z`` is ``p - y``, as for the canonical pairs above.
+    """
+
+    name, output = "sklearn_poisson", "identity"
+
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        return np.exp(z)
+
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
+        return float(np.average(xlogy(y, y / p) - y + p, weights=sw, axis=0).sum())
 
 
 #: Loss by ``out_activation_``.
-LOSSES: dict[str, type[Loss]] = {"softmax": LogLoss, "logistic": BinaryLogLoss, "identity": SquaredError}
+LOSSES: dict[str, type[_SklearnLoss]] = {"softmax": LogLoss, "logistic": BinaryLogLoss, "identity": SquaredError,
+                                         "exp": PoissonLoss}
 
 
-class SklearnSGD(SGD):
+class _CoupledL2:
+    """Adds scikit-learn's L2 gradient ``l2_factor * W`` (from the loss of the same batch) to the weights'.
+
+    ``objective`` is the ``_SklearnLoss`` whose last call set ``l2_factor``; ``weight_names``
+    the ``Dense`` weights (biases are not penalised). Nothing is added while ``objective`` is None.
+    """
+
+    objective: _SklearnLoss | None = None
+    weight_names: tuple[str, ...] = ()
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        if self.objective is not None and self.objective.alpha:
+            factor = self.objective.l2_factor
+            for name in self.weight_names:
+                grads[name] += factor * params[name]  # in place: the next backward overwrites it
+        super().step(params, grads)  # type: ignore[misc]
+
+    @property
+    def learning_rate(self) -> float:
+        """The current rate, under scikit-learn's name (``_optimizer.learning_rate``)."""
+        return self.lr  # type: ignore[attr-defined]
+
+
+class SklearnSGD(_CoupledL2, SGD):
     """scikit-learn's SGD: the rate lives in the velocity.
 
     Update rule::
@@ -146,7 +218,7 @@ class SklearnSGD(SGD):
         return False  # the velocity is per parameter
 
 
-class SklearnAdam(Adam):
+class SklearnAdam(_CoupledL2, Adam):
     """scikit-learn's Adam: the bias corrections in the step size, ``eps`` added to ``sqrt(v)``.
 
     Update rule (``t`` counts steps from 1)::
@@ -169,6 +241,14 @@ class SklearnAdam(Adam):
         p += -lr_t * m / (np.sqrt(v) + self.eps)
 
 
+class SklearnRMSprop(_CoupledL2, RMSprop):
+    """backproplab's ``RMSprop`` with scikit-learn's L2 term (``alpha``) in the gradient."""
+
+
+class SklearnAdamW(_CoupledL2, AdamW):
+    """backproplab's ``AdamW``: ``alpha`` is its decoupled weight decay, so no L2 term is coupled in."""
+
+
 def make_optimizer(est: Any) -> Optimizer:
     """The optimizer of an estimator's ``solver`` with its hyper-parameters (L2 comes with the loss)."""
     lr = est.learning_rate_init
@@ -178,5 +258,5 @@ def make_optimizer(est: Any) -> Optimizer:
     if est.solver == "adam":
         return SklearnAdam(lr, est.beta_1, est.beta_2, est.epsilon)
     if est.solver == "rmsprop":
-        return RMSprop(lr, eps=est.epsilon)
-    return AdamW(lr, est.beta_1, est.beta_2, est.epsilon, weight_decay=est.alpha)  # decoupled: see sklearn.py
+        return SklearnRMSprop(lr, eps=est.epsilon)
+    return SklearnAdamW(lr, est.beta_1, est.beta_2, est.epsilon, weight_decay=est.alpha)  # decoupled
