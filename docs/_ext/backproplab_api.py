@@ -17,6 +17,7 @@ API_MODULES = {
     "backproplab.core.metrics": "backproplab.core.metrics: classification and regression metrics",
     "backproplab.sklearn": "backproplab.sklearn: scikit-learn estimators",
     "backproplab.explain.trace": "backproplab.explain.trace: one worked step of backpropagation",
+    "backproplab.landscape": "backproplab.landscape: loss landscapes, exact Hessians, trajectories",
 }
 
 

@@ -8,7 +8,6 @@ import pytest
 import backproplab as bp
 from backproplab.data import logic_table
 from backproplab.landscape import (
-    as_direction,
     flatten,
     interpolate,
     pca_directions,
@@ -17,6 +16,7 @@ from backproplab.landscape import (
     random_directions,
     unflatten,
 )
+from backproplab.landscape.points import as_direction
 
 X, y = logic_table("xor")
 

@@ -66,7 +66,7 @@ def _source(path: Path) -> tuple[Path, Path | None]:
 
 
 def _check_memory(P: int, steps: int, frames: int, max_bytes: int | None) -> None:
-    from ..landscape import check_memory
+    from ..landscape.hessian import check_memory
 
     check_memory(f"a {steps} x {steps} plane of {P:,} parameters", 3 * 8 * steps * steps * P, max_bytes)
     check_memory(f"{frames} Hessians of a network with {P:,} parameters ({frames} x {P:,} x {P:,} float64)",
@@ -166,7 +166,8 @@ def frames_for_hessian(n_frames: int, n: int) -> np.ndarray:
 
 def _measure(path: Any, steps: int, n_epochs: int, status: Status) -> dict[str, Any]:
     from ..core.network import Network
-    from ..landscape import evaluate, hessian, interpolate, spectrum, unflatten
+    from ..landscape import hessian, interpolate, spectrum, unflatten
+    from ..landscape.points import evaluate
 
     status(f"the loss on a {steps} x {steps} PCA plane of the path ({len(path.epochs)} frames, "
            f"{path.points.shape[1]} parameters)")

@@ -19,26 +19,19 @@ state through ``state_dict()`` only. Figures live in
 """
 
 from .directions import pca_directions, project, random_directions
-from .hessian import Spectrum, check_hessian_memory, check_memory, hessian, hessian_bytes, spectrum
-from .points import as_direction, evaluate, flatten, unflatten
+from .hessian import Spectrum, hessian, spectrum
+from .points import flatten, unflatten
 from .surface import Line, Plane, interpolate, plane
-from .trajectory import PathLoss, Trajectory, network_from_recording
+from .trajectory import Trajectory
 
 __all__ = [
     "Line",
-    "PathLoss",
     "Plane",
     "Spectrum",
     "Trajectory",
-    "as_direction",
-    "check_hessian_memory",
-    "check_memory",
-    "evaluate",
     "flatten",
     "hessian",
-    "hessian_bytes",
     "interpolate",
-    "network_from_recording",
     "pca_directions",
     "plane",
     "project",

@@ -115,6 +115,15 @@ def project(points: Any, centre: Any, d1: np.ndarray, d2: np.ndarray) -> np.ndar
 
     For orthonormal directions these are the dot products; otherwise the least-squares
     solution, so any two independent directions work.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab.landscape import project
+    >>> d1, d2 = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    >>> project([[2.0, 3.0, 0.0], [1.0, 1.0, 0.0]], np.zeros(3), d1, d2)
+    array([[2., 3.],
+           [1., 1.]])
     """
     diff = np.asarray(points, dtype=np.float64) - np.asarray(centre, dtype=np.float64)
     D = np.stack([d1, d2], axis=1)  # (P, 2)

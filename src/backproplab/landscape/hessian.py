@@ -162,6 +162,14 @@ class Spectrum:
         ``max |lambda| / min |lambda|`` (infinite when an eigenvalue is exactly 0).
     tol : float or ndarray ``(R,)``
         ``max(atol, rtol * max |lambda|)``: eigenvalues this small are zero within the Hessian's accuracy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab.landscape import spectrum
+    >>> s = spectrum(np.diag([-1.0, 0.0, 2.0, 4.0]))  # a saddle: one direction of descent
+    >>> float(s.min), float(s.max), int(s.n_negative), int(s.n_zero), int(s.n_positive)
+    (-1.0, 4.0, 1, 1, 2)
     """
 
     eigenvalues: np.ndarray
@@ -183,6 +191,15 @@ def spectrum(H: np.ndarray, *, atol: float = 1e-8, rtol: float = 1e-8) -> Spectr
 
     ``atol`` defaults to 1e-8, ten times the finite-difference Hessian's error, so that
     a zero eigenvalue is not counted as negative for its rounding noise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backproplab.landscape import spectrum
+    >>> runs = np.stack([np.diag([1.0, 3.0]), np.diag([-2.0, 5.0])])  # two runs' Hessians
+    >>> s = spectrum(runs)
+    >>> s.min, s.n_negative, s.condition
+    (array([ 1., -2.]), array([0, 1]), array([3. , 2.5]))
     """
     H = np.asarray(H, dtype=np.float64)
     if H.ndim not in (2, 3) or H.shape[-1] != H.shape[-2]:

@@ -58,7 +58,20 @@ def flatten(net: Network, params: dict[str, np.ndarray] | None = None) -> np.nda
 
 
 def unflatten(net: Network, theta: np.ndarray) -> dict[str, np.ndarray]:
-    """Parameter arrays from flat points ``(..., P)``: each ``(..., *shape)`` (views of ``theta`` where possible)."""
+    """Parameter arrays from flat points ``(..., P)``: each ``(..., *shape)`` (views of ``theta`` where possible).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backproplab as bp
+    >>> from backproplab.landscape import flatten, unflatten
+    >>> net = bp.mlp([2, 2, 1], seed=0)
+    >>> parts = unflatten(net, flatten(net))
+    >>> {name: a.shape for name, a in parts.items()}
+    {'0.W': (2, 2), '0.b': (1, 2), '2.W': (2, 1), '2.b': (1, 1)}
+    >>> bool(np.array_equal(parts["0.W"], net.params["0.W"]))
+    True
+    """
     out, start = {}, 0
     for name, shape in run_shapes(net).items():
         size = int(np.prod(shape))

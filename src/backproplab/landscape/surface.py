@@ -34,6 +34,17 @@ class Plane:
     alphas, betas : ndarray ``(steps,)``
     loss, accuracy : ndarray ``(steps, steps)``, or ``(R, steps, steps)`` with a runs axis
         Accuracy is NaN for a regression loss.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> from backproplab.landscape import plane, random_directions
+    >>> X, y = logic_table("xor")
+    >>> net = bp.mlp([2, 8, 1], seed=0)
+    >>> p = plane(net, X, y, *random_directions(net), span=0.5, steps=3)
+    >>> p.alphas, p.loss.shape, p.accuracy[1, 1]  # the centre: the network itself
+    (array([-0.5,  0. ,  0.5]), (3, 3), np.float64(0.5))
     """
 
     alphas: np.ndarray
@@ -44,7 +55,18 @@ class Plane:
 
 @dataclass
 class Line:
-    """The loss along ``(1 - t) theta_a + t theta_b``: ``loss[..., k]`` at ``ts[k]``."""
+    """The loss along ``(1 - t) theta_a + t theta_b``: ``loss[..., k]`` at ``ts[k]``.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> from backproplab.landscape import interpolate
+    >>> X, y = logic_table("xor")
+    >>> line = interpolate(bp.mlp([2, 4, 1], seed=0), bp.mlp([2, 4, 1], seed=1), X, y, steps=3)
+    >>> line.ts, line.loss.shape
+    (array([0. , 0.5, 1. ]), (3,))
+    """
 
     ts: np.ndarray
     loss: np.ndarray

@@ -79,6 +79,22 @@ class Trajectory:
     epochs : ndarray ``(F,)``
     points : ndarray ``(F, P)``
         Each frame's parameters, flat in the order of ``flatten(net)``.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> from backproplab.train.recording import Recorder
+    >>> from backproplab.landscape import Trajectory
+    >>> X, y = logic_table("xor")
+    >>> recorder = Recorder(X, y, max_frames=10)
+    >>> _ = bp.fit(bp.mlp([2, 8, 1], seed=0), X, y, epochs=200, callbacks=[recorder], progress=False)
+    >>> path = Trajectory.from_recording(recorder.recording)
+    >>> surface, coords, explained, path_loss = path.pca_plane(steps=11)
+    >>> surface.loss.shape, coords.shape, bool(explained.sum() <= 1)
+    ((11, 11), (11, 2), True)
+    >>> bool(path_loss.true[-1] < path_loss.true[0])  # the run descends
+    True
     """
 
     net: Network
