@@ -211,6 +211,31 @@ def trace_value(key: str) -> str:
     return _fmt(getattr(next(x for x in t.layers if x.name == layer), field))
 
 
+def fit_lines(text: str) -> str:
+    """``text`` with every line longer than ``CODE_WIDTH`` wrapped at spaces: a long label's vector moves to
+    the next line, and a vector too long for one line continues under its first value."""
+    import textwrap
+
+    out = []
+    for line in text.splitlines():
+        if len(line) <= CODE_WIDTH:
+            out.append(line)
+            continue
+        lead = len(line) - len(line.lstrip())
+        start = line.find("[")
+        if start > lead + 24:  # "     z = a_prev @ W + b     [ 0.12 ...]": the label alone, then the vector
+            out.append(line[:start].rstrip())
+            line, start = " " * (lead + 4) + line[start:], lead + 4
+        indent = " " * (start + line[start:].count("[", 0, 3) if start >= 0 else lead + 4)
+        for parts in range(2, len(line)):  # the fewest lines of even length: 4 + 4 values, not 7 + 1
+            width = min(CODE_WIDTH, -(-len(line) // parts) + len(indent) + 1)
+            wrapped = textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False)
+            if len(wrapped) <= parts:
+                break
+        out += wrapped
+    return "\n".join(out)
+
+
 class TraceDirective(SphinxDirective):
     """``.. bp-trace:: 0.z 0.a`` -> a literal block ``0.z = [...]`` per key, from ``xor_trace()``.
 
@@ -228,7 +253,7 @@ class TraceDirective(SphinxDirective):
             buffer = io.StringIO()
             with contextlib.redirect_stdout(buffer):
                 main(["trace", "xor", "--input", "1,0"])
-            text = buffer.getvalue().rstrip()
+            text = fit_lines(buffer.getvalue().rstrip())  # wrapped to the page's width, numbers unchanged
         else:
             lines = []
             for key in keys:
@@ -280,15 +305,144 @@ class GradcheckDirective(SphinxDirective):
         from backproplab.experiments.config import load_config
 
         X, y = logic_table("xor")
-        text = str(bp.gradcheck(build_network(load_config("xor"), 2), X, y))
+        text = fit_lines(str(bp.gradcheck(build_network(load_config("xor"), 2), X, y)))
         block = nodes.literal_block(text, text)
         block["language"] = "text"
         return [block]
 
 
+# --- Matt Mazur's step-by-step example -------------------------------------------------------------------
+#: His published numbers (2-2-2, sigmoid, E = 1/2 sum (t - o)^2, eta = 0.5), checked against ``trace``.
+MAZUR = {"E_total": 0.298371109, "w5": 0.35891648, "w6": 0.408666186, "w7": 0.511301270, "w8": 0.561370121,
+         "w1": 0.149780716, "w2": 0.19956143, "w3": 0.24975114, "w4": 0.29950229}
+#: Where his weight w_k sits in our ``W`` (fan_in, fan_out): h1 = w1 i1 + w2 i2, so w2 is ``0.W[1, 0]``.
+MAZUR_WEIGHTS = {"w1": ("0", 0, 0), "w2": ("0", 1, 0), "w3": ("0", 0, 1), "w4": ("0", 1, 1),
+                 "w5": ("2", 0, 0), "w6": ("2", 1, 0), "w7": ("2", 0, 1), "w8": ("2", 1, 1)}
+
+
+@cache
+def mazur_trace() -> Any:
+    """His network at his initial weights, traced on his row with SGD(lr=0.5) and the mean squared error.
+
+    Our MSE is the mean over the outputs, ``(1/2) sum_k (t_k - o_k)^2`` for his two outputs: his ``E_total``.
+    His output sigmoid is a layer of the network (output ``identity``), so the loss sees ``o`` itself.
+    """
+    import backproplab as bp
+    from backproplab.explain.trace import trace
+
+    net = bp.Network([bp.Dense(2, 2), bp.Sigmoid(), bp.Dense(2, 2), bp.Sigmoid()], output="identity")
+    net.params["0.W"][...] = [[0.15, 0.25], [0.20, 0.30]]
+    net.params["0.b"][...] = 0.35
+    net.params["2.W"][...] = [[0.40, 0.50], [0.45, 0.55]]
+    net.params["2.b"][...] = 0.60
+    return trace(net, [0.05, 0.10], [0.01, 0.99], loss="mse", optimizer=bp.SGD(lr=0.5))
+
+
+def mazur_rows() -> list[tuple[str, float, float]]:
+    """(name, his published value, ours from the trace) for his total error and the eight updated weights."""
+    t = mazur_trace()
+    layers = {layer.name: layer for layer in t.layers}
+    ours = {"E_total": t.loss} | {k: float(layers[name].W_new[i, j]) for k, (name, i, j) in MAZUR_WEIGHTS.items()}
+    return [(k, MAZUR[k], ours[k]) for k in MAZUR]
+
+
+class MazurDirective(SphinxDirective):
+    """``.. bp-mazur::`` -> a table of his numbers beside the trace's; a difference past his last digit fails
+    the build (``ExtensionError``), so the page cannot show a disagreement."""
+
+    def run(self) -> list[nodes.Node]:
+        from sphinx.errors import ExtensionError
+
+        lines = [f"{'':8}{'Mazur':>13}{'trace':>15}{'difference':>13}"]
+        for name, his, ours in mazur_rows():
+            decimals = len(repr(his).split(".")[1])
+            if abs(ours - his) > 0.6 * 10.0 ** -decimals:
+                raise ExtensionError(f"Mazur's {name} = {his} but the trace gives {ours:.10f}")
+            lines.append(f"{name:8}{his:13.9f}{ours:15.11f}{ours - his:13.1e}")
+        text = "\n".join(lines)
+        block = nodes.literal_block(text, text)
+        block["language"] = "text"
+        return [block]
+
+
+# --- the report beside ours ------------------------------------------------------------------------------
+#: Seeds per function on the report page: the report's own 1000 (its statistics take about 10 s).
+REPORT_SEEDS = 1000
+
+
+@cache
+def reproduced() -> Any:
+    """``reproduce`` as ``backproplab reproduce`` runs it, without the sweeps beyond the report."""
+    from backproplab.experiments.reproduce import reproduce
+
+    return reproduce(seed=0, seeds=REPORT_SEEDS, sweep_seeds=0, progress=False)
+
+
+def report_rst() -> str:
+    """Tables 1-3 beside ours: per input row the report's value, our seed 0, the seeds' median and 5-95 %
+    band, and the percentile of the report's value among the seeds."""
+    result = reproduced()
+    out = []
+    for number, item in enumerate(result.functions, start=1):
+        s = item.stats
+        reference = item.config.reference.predicted
+        shape = "-".join(map(str, (2, *item.config.model.hidden, 1)))
+        out += [f".. list-table:: Table {number}: {item.config.title} ({shape}, {item.config.training.epochs} "
+                f"epochs; {s.seeds.size} seeds)", "   :header-rows: 1", "   :align: left", "",
+                "   * - input", "     - target", "     - report", "     - ours, seed 0", "     - median",
+                "     - 5 %", "     - 95 %", "     - report's percentile"]
+        for i, (x, t) in enumerate(zip(item.chosen.X, item.chosen.y, strict=True)):
+            lo, med, hi = s.prediction_band[i]
+            out += [f"   * - {int(x[0])} {int(x[1])}", f"     - {int(t)}", f"     - {reference[i]:.4f}",
+                    f"     - {item.predictions[i]:.4f}", f"     - {med:.4f}", f"     - {lo:.4f}", f"     - {hi:.4f}",
+                    f"     - {s.reference_percentile[i]:.1f}"]
+        learned = "learned" if bool(s.learned[0]) else "did not learn"
+        out += ["", f"Seed 0 {learned} {item.config.title}; {s.share_learned:.1%} of the {s.seeds.size} seeds "
+                f"learned it (all four outputs on the right side of 0.5); final loss median "
+                f"{np.median(s.final_loss):.4f}.", ""]
+    ranks = np.concatenate([item.stats.reference_percentile for item in result.functions])
+    inside = sum(int(5 <= r <= 95) for r in ranks)
+    out += [f"Of the report's {ranks.size} values, {inside} lie between the 5th and the 95th percentile of our "
+            f"seeds; their percentiles run from {ranks.min():.1f} to {ranks.max():.1f}.", ""]
+    return "\n".join(out)
+
+
+class ReportDirective(SphinxDirective):
+    """``.. bp-report::`` -> the report's Tables 1-3 beside ours (``report_rst``), parsed as rst."""
+
+    def run(self) -> list[nodes.Node]:
+        from docutils.statemachine import StringList
+
+        container = nodes.container()
+        self.state.nested_parse(StringList(report_rst().splitlines(), source="bp-report"), self.content_offset,
+                                container)
+        return container.children
+
+
+def figures(out: Path) -> None:
+    """The tutorial's pictures, from the traces: the XOR network, one of its units as a circuit, Mazur's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from backproplab_figures import network_figure, spread_figure, unit_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    names = {f"{name}.{i}.{j}": k for k, (name, i, j) in MAZUR_WEIGHTS.items()}
+    drawn = {
+        "xor_network.png": network_figure(xor_trace(), title="The report's XOR network at seed 0, row x = (1, 0)"),
+        "xor_unit.png": unit_figure(xor_trace(), title="Hidden unit 1 of that network as a circuit"),
+        "mazur_network.png": network_figure(mazur_trace(), weight_labels=True, names=names,
+                                            title="Mazur's network at his initial weights"),
+        "report_spread.png": spread_figure(reproduced()),
+    }
+    for name, fig in drawn.items():
+        fig.savefig(out / name, dpi=110)
+
+
 def generate(app: Sphinx, config: Any) -> None:
     out = Path(app.srcdir) / "generated"
     out.mkdir(exist_ok=True)
+    figures(out / "figures")
     for name, text in (("api.rst", api_rst()), ("cli.rst", cli_rst())):
         path = out / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:  # unchanged files keep Sphinx's cache
@@ -310,4 +464,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("bp-trace", TraceDirective)
     app.add_directive("bp-gradcheck", GradcheckDirective)
     app.add_directive("bp-source", SourceDirective)
+    app.add_directive("bp-mazur", MazurDirective)
+    app.add_directive("bp-report", ReportDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

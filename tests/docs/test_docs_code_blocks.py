@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-PAGES = ["tutorial.rst",
+PAGES = ["tutorial.rst", "worked_examples.rst", "exercises.rst",
          *sorted(str(p.relative_to(DOCS)) for p in (DOCS / "user_guide").glob("*.rst"))]
 _DIRECTIVE = re.compile(r"^(?P<indent> *)\.\. code-block:: (?P<lang>\w+)\s*$")
 

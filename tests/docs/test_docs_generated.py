@@ -67,3 +67,29 @@ def test_the_cli_reference_names_every_exit_code():
     head = docs.cli_rst().split("backproplab ", 2)[1]
     for code in (0, 1, 2, *EXIT_CODES.values()):
         assert f" {code} " in head, code
+
+
+def test_mazurs_published_numbers_are_the_traces():
+    """His total error and his eight updated weights (9 digits), independently computed by ``trace``."""
+    rows = docs.mazur_rows()
+    assert [name for name, _, _ in rows] == ["E_total", "w5", "w6", "w7", "w8", "w1", "w2", "w3", "w4"]
+    for name, his, ours in rows:
+        assert abs(ours - his) < 6e-9, name
+    t = docs.mazur_trace()
+    assert abs(t.layers[1].grad_W[0, 0] - 0.082167041) < 1e-9  # his dE/dw5
+
+
+def test_long_lines_are_wrapped_to_the_page_without_changing_a_number():
+    import contextlib
+    import io
+
+    from backproplab.cli import main
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main(["trace", "xor", "--input", "1,0"])
+    text = buffer.getvalue().rstrip()
+    fitted = docs.fit_lines(text)
+    assert max(map(len, text.splitlines())) > docs.CODE_WIDTH  # there was something to wrap
+    assert max(map(len, fitted.splitlines())) <= docs.CODE_WIDTH
+    assert fitted.split() == text.split()
