@@ -46,6 +46,7 @@ extensions = [
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "generated/*.txt"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
+html_extra_path = ["generated/extra"]  # the explorer page, written by _ext/backproplab_docs.py at build time
 html_theme = "pydata_sphinx_theme"
 html_title = f"backproplab {version}"
 html_favicon = "_static/favicon.svg"  # without one, the browser asks the server for /favicon.ico (a 404)

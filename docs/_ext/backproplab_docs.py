@@ -439,10 +439,27 @@ def figures(out: Path) -> None:
         fig.savefig(out / name, dpi=110)
 
 
+def explorer(out: Path) -> None:
+    """``out/explorer_xor.html``: the explorer of the report's XOR run (seed 0), written by the CLI as a user
+    would (``backproplab train xor`` then ``backproplab explore``); conf.py copies it to the site's root."""
+    import shutil
+    import tempfile
+
+    from backproplab.cli import main
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        run = Path(tmp) / "xor"
+        if main(["train", "xor", "--out", str(run), "--quiet"]) or main(["explore", str(run), "--quiet"]):
+            raise RuntimeError("backproplab train/explore failed while building the docs")
+        shutil.copyfile(run / "explorer.html", out / "explorer_xor.html")
+
+
 def generate(app: Sphinx, config: Any) -> None:
     out = Path(app.srcdir) / "generated"
     out.mkdir(exist_ok=True)
     figures(out / "figures")
+    explorer(out / "extra")
     for name, text in (("api.rst", api_rst()), ("cli.rst", cli_rst())):
         path = out / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:  # unchanged files keep Sphinx's cache

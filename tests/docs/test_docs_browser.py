@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 HTML = Path(__file__).resolve().parents[2] / "docs" / "_build" / "html"
-PAGES = ["index.html", "tutorial.html", "auto_examples/plot_report_xor.html"]
+PAGES = ["index.html", "tutorial.html", "auto_examples/plot_report_xor.html", "user_guide/explorer.html",
+         "report_results.html", "worked_examples.html", "exercises.html"]
 BUILT = os.environ.get("BACKPROPLAB_DOCS_BUILT") == "1"
 
 # After the build (BACKPROPLAB_DOCS_BUILT=1) a missing browser fails these tests even outside CI.
@@ -85,6 +86,12 @@ def test_page_loads_offline_without_errors(site, open_page, path):
             page.wait_for_selector("mjx-container", state="attached")
             assert page.locator("mjx-container").count() > 10
             assert "p - y" in page.inner_text("body")  # the trace's output delta, printed at build time
+        if path == "user_guide/explorer.html":  # the explorer runs live in its frame: the network is drawn
+            frame = page.frame_locator("iframe.bp-explorer")
+            frame.locator("svg circle").first.wait_for(state="visible", timeout=10_000)
+        if path in ("tutorial.html", "worked_examples.html", "report_results.html"):  # build-time figures load
+            for image in page.locator("article img").all():
+                assert image.evaluate("img => img.complete && img.naturalWidth > 0")
         if path.startswith("auto_examples/"):  # the example's figure was drawn at build time and loads
             image = page.locator("img.sphx-glr-single-img, img.sphx-glr-multi-img").first
             assert image.evaluate("img => img.complete && img.naturalWidth > 0")
