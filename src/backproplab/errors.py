@@ -32,8 +32,11 @@ class BackproplabError(Exception):
     """
 
 
-class DivergenceError(BackproplabError, ArithmeticError):
+class DivergenceError(BackproplabError, ArithmeticError, ValueError):
     """The training loss became NaN or infinite.
+
+    An ``ArithmeticError``, and a ``ValueError`` as scikit-learn code expects of
+    an estimator's ``fit`` (``backproplab.sklearn`` raises this same class).
 
     Attributes
     ----------
@@ -136,3 +139,48 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.signum = signum
         self.checkpoint = checkpoint
         self.epoch = epoch
+
+
+class RunMismatchError(BackproplabError, RuntimeError):
+    """The re-trained network differs from the run directory's ``model.npz``."""
+
+
+class ConfigError(BackproplabError, ValueError):
+    """A configuration is unreadable, or a value is unknown, of the wrong type or out of range.
+
+    The message is one line naming the file (or flag) and the key.
+    """
+
+
+class RunDirError(BackproplabError, ValueError):
+    """The target of a run directory cannot be used (not ours, not a directory)."""
+
+
+class DataFileError(BackproplabError, ValueError):
+    """A data file is missing, damaged or not what it claims to be (the message names the path).
+
+    Examples
+    --------
+    An IDX file that lost its last 5 bytes:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from backproplab.data import DataFileError, read_idx, write_idx
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_idx(Path(tmp) / "labels.idx", np.arange(10, dtype=np.uint8))
+    ...     _ = path.write_bytes(path.read_bytes()[:-5])
+    ...     try:
+    ...         read_idx(path)
+    ...     except DataFileError as exc:
+    ...         print(str(exc).replace(str(path), "labels.idx"))
+    labels.idx holds 13 bytes but its header (10,) of uint8 needs 18
+    """
+
+
+class EngineError(BackproplabError, ValueError):
+    """An engine cannot start: Dask is missing, or the scheduler cannot be reached."""
+
+
+class SweepDirError(BackproplabError, ValueError):
+    """The output directory cannot hold this sweep (another spec, not a sweep directory, not writable)."""

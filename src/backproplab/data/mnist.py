@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BackproplabError
+from ..errors import DataFileError
 from ..files.io import atomic_write
 
 #: The original files and their MD5 checksums (the values torchvision and others verify).
@@ -39,28 +39,6 @@ MNIST_FILES: dict[str, tuple[str, str]] = {
 DEFAULT_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-class DataFileError(BackproplabError, ValueError):
-    """A data file is missing, damaged or not what it claims to be (the message names the path).
-
-    Examples
-    --------
-    An IDX file that lost its last 5 bytes:
-
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> import numpy as np
-    >>> from backproplab.data import DataFileError, read_idx, write_idx
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     path = write_idx(Path(tmp) / "labels.idx", np.arange(10, dtype=np.uint8))
-    ...     _ = path.write_bytes(path.read_bytes()[:-5])
-    ...     try:
-    ...         read_idx(path)
-    ...     except DataFileError as exc:
-    ...         print(str(exc).replace(str(path), "labels.idx"))
-    labels.idx holds 13 bytes but its header (10,) of uint8 needs 18
-    """
 
 
 def default_cache_dir() -> Path:

@@ -51,19 +51,12 @@ from ..core.layers import ACTIVATIONS
 from ..core.losses import OUTPUTS
 from ..core.optim import OPTIMIZER_NAMES, Optimizer
 from ..data import DATASETS, GATES, MULTICLASS
-from ..errors import BackproplabError
+from ..errors import ConfigError
 from ..train.schedules import SCHEDULES
 
 #: Optimizers by the name a config gives them (``momentum`` and ``nesterov`` are SGD with momentum 0.9).
 OPTIMIZERS: dict[str, type[Optimizer]] = OPTIMIZER_NAMES
 
-
-
-class ConfigError(BackproplabError, ValueError):
-    """A configuration is unreadable, or a value is unknown, of the wrong type or out of range.
-
-    The message is one line naming the file (or flag) and the key.
-    """
 
 
 def option(

@@ -37,16 +37,12 @@ from typing import Any
 
 from .._version import __version__
 from ..core.network import Network
-from ..errors import BackproplabError
+from ..errors import RunDirError
 from ..files.io import atomic_write, save_model, umask, write_text
 from ..train.loop import History
 from .config import ExperimentConfig, to_toml
 
 MARKER = "run.json"
-
-
-class RunDirError(BackproplabError, ValueError):
-    """The target of a run directory cannot be used (not ours, not a directory)."""
 
 
 def check_writable(path: str | os.PathLike) -> Path:

@@ -20,9 +20,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .. import errors
 from ..core.init import sklearn_params
 from ..core.network import mlp
+from ..errors import DivergenceError
 from . import _stochastic
 from ._rules import ACTIVATIONS, LOSSES, PARAMETERS, STOCHASTIC
 from .lbfgs import minimize_lbfgs
@@ -36,26 +36,6 @@ _SHAPE = ("hidden_layer_sizes", "activation", "dropout", "batch_norm")
 _NONFINITE = ("Solver produced non-finite parameter weights. The input data may contain large values and need to "
               "be preprocessed.")  # scikit-learn's words, which code that catches it may match
 
-
-class DivergenceError(errors.DivergenceError, ValueError):
-    """Training diverged (NaN or infinite loss): a ``ValueError``, as scikit-learn code expects, and backproplab's.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import backproplab as bp
-    >>> from backproplab.sklearn import MLPRegressor
-    >>> X = np.linspace(-1e3, 1e3, 40)[:, None]
-    >>> wild = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e6, activation="identity",
-    ...                     random_state=0)
-    >>> try:
-    ...     wild.fit(X, X[:, 0])
-    ... except ValueError as exc:  # what scikit-learn code catches
-    ...     print(type(exc).__name__, isinstance(exc, bp.DivergenceError), exc.epoch >= 1)
-    ...     print(str(exc).split(". ")[0])
-    DivergenceError True True
-    Solver produced non-finite parameter weights
-    """
 
 
 class _BaseMLP(BaseEstimator):

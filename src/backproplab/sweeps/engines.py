@@ -16,11 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..errors import BackproplabError
-
-
-class EngineError(BackproplabError, ValueError):
-    """An engine cannot start: Dask is missing, or the scheduler cannot be reached."""
+from ..errors import EngineError
 
 
 class InProcess:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BackproplabError, ModelFileError
+from ..errors import ModelFileError, SweepDirError
 from ..experiments.rundir import RunDirError, check_writable
 from ..files.io import read_archive, write_archive, write_text
 from .spec import SweepSpec
@@ -32,10 +32,6 @@ from .spec import SweepSpec
 CELL_FORMAT, CELL_VERSION = "backproplab-sweep-cell", 1
 SPEC = "sweep.toml"
 OUTPUTS = ("results.csv", "report.md")
-
-
-class SweepDirError(BackproplabError, ValueError):
-    """The output directory cannot hold this sweep (another spec, not a sweep directory, not writable)."""
 
 
 class SweepStore:

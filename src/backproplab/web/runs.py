@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.layers import Dense
-from ..errors import BackproplabError
+from ..errors import RunMismatchError
 from ..experiments.build import Trained, train
 from ..experiments.config import ExperimentConfig, load_config
 from ..files.io import load_model
@@ -28,10 +28,6 @@ from ..train.recording import Recorder, Recording
 from .explorer import write_explorer
 
 EXPLORER_NAME = "explorer.html"
-
-
-class RunMismatchError(BackproplabError, RuntimeError):
-    """The re-trained network differs from the run directory's ``model.npz``."""
 
 
 def describe(trained: Trained) -> str:
