@@ -215,7 +215,7 @@ def test_every_command_takes_quiet(command, capsys):
     """The README says so: every command, including those added later."""
     assert main([command, "--help"]) == 0
     assert "--quiet" in capsys.readouterr().out
-    args = build_parser().parse_args([command, "--quiet", *(["PATH"] if command == "explore" else [])])
+    args = build_parser().parse_args([command, "--quiet", *(["PATH"] if command in ("explore", "landscape") else [])])
     assert args.quiet is True
 
 

@@ -91,7 +91,7 @@ def hessian(
     Raises
     ------
     ValueError
-        Before any work, if the Hessian would not fit in ``max_bytes``.
+        Before any work, if the Hessian would not fit in ``max_bytes`` or the network is not float64.
 
     Examples
     --------
@@ -109,6 +109,9 @@ def hessian(
     (True, 9)
     """
     step = check_positive_float("step", step)
+    if net.dtype != np.float64:  # a 1e-5 step is lost in float32's 7 digits
+        raise ValueError(f"hessian needs a float64 network (central differences of the gradient), this one is "
+                         f"{net.dtype.name}")
     check_data(net, X, y, loss)  # bad data is refused before the memory estimate's message could mislead
     check_hessian_memory(net, max_bytes)
     theta = flatten(net).reshape(net.runs or 1, -1)  # (R, P)
