@@ -80,7 +80,10 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "show_memory": False,
-    "reference_url": {},  # no links resolved over the network
+    "reference_url": {"backproplab": None},  # code names link to these pages; nothing over the network
+    # "Examples using X" on every API page (the autosummary templates' minigallery reads these files).
+    "doc_module": ("backproplab",),
+    "backreferences_dir": "generated/backreferences",
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "abort_on_example_error": True,

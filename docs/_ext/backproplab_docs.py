@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from backproplab_api import API_MODULES, public_names
+from backproplab_api import API_MODULES, guide_page, public_names
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
@@ -455,7 +455,20 @@ def explorer(out: Path) -> None:
         shutil.copyfile(run / "explorer.html", out / "explorer_xor.html")
 
 
+def guide_links() -> dict[str, str]:
+    """``{"backproplab.fit": "user_guide/training", ...}``: the guide page of every name the API lists."""
+    links = {}
+    for name in API_MODULES:
+        module = importlib.import_module(name)
+        for attr in public_names(module):
+            page = guide_page(getattr(getattr(module, attr), "__module__", None) or name)
+            if page:
+                links[f"{name}.{attr}"] = page
+    return links
+
+
 def generate(app: Sphinx, config: Any) -> None:
+    config.autosummary_context = {**config.autosummary_context, "guide": guide_links()}
     out = Path(app.srcdir) / "generated"
     out.mkdir(exist_ok=True)
     figures(out / "figures")
