@@ -58,7 +58,7 @@ def lib_prepare(prob: Problem) -> Callable[[], Result]:
             optimizer=bp.SGD(w.lr),
             epochs=w.epochs,
             batch_size=w.batch_size,
-            seed=w.seed,
+            shuffle_seed=w.seed,
             progress=False,
         )
         return Result([p.copy() for p in net.params.values()], history.loss, history.accuracy)

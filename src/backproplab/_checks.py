@@ -9,6 +9,7 @@ their input and check nothing.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -62,6 +63,21 @@ def check_seed(seed: Any) -> int | list[int]:
         if not (is_int(s) and s >= 0):
             raise ValueError(f"seed must be a non-negative int or a non-empty sequence of them; seed[{i}] is {s!r}")
     return [int(s) for s in seed]
+
+
+def renamed(function: str, new: str, value: Any, default: Any, old: str, old_value: Any) -> Any:
+    """The value of keyword ``new`` of ``function``, or of its earlier name ``old`` with a ``DeprecationWarning``.
+
+    ``old_value`` is None when the earlier name was not given. Giving both names is a
+    ``TypeError``. The earlier name keeps working for one release.
+    """
+    if old_value is None:
+        return value
+    if value is not default and value != default:
+        raise TypeError(f"{function} takes {new} or its earlier name {old}, not both")
+    warnings.warn(f"{function}({old}=...) is now {function}({new}=...): the name says what it seeds; "
+                  f"{old}= will stop working in the next release", DeprecationWarning, stacklevel=3)
+    return old_value
 
 
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:

@@ -38,7 +38,7 @@ def test_three_hidden_layers_agree_below_1e_7(activation, output, k):
 def test_report_xor_network_passes_with_a_sample():
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     net = bp.mlp([2, 8, 1], seed=0)
-    result = bp.gradcheck(net, X, [0, 1, 1, 0], max_checks=5, seed=3)
+    result = bp.gradcheck(net, X, [0, 1, 1, 0], max_checks=5, sample_seed=3)
     assert result.passed
     assert result.checked == {"0.W": 5, "0.b": 5, "2.W": 5, "2.b": 1}
 
@@ -82,8 +82,8 @@ def test_network_is_left_untouched():
 def test_sampling_is_seeded():
     X, y = data("sigmoid", 2)
     net = bp.mlp([4, 6, 2], seed=0)
-    a = bp.gradcheck(net, X, y, max_checks=4, seed=5)
-    b = bp.gradcheck(net, X, y, max_checks=4, seed=5)
+    a = bp.gradcheck(net, X, y, max_checks=4, sample_seed=5)
+    b = bp.gradcheck(net, X, y, max_checks=4, sample_seed=5)
     assert a.errors == b.errors and a.worst_index == b.worst_index
 
 

@@ -241,7 +241,7 @@ def test_fit_equals_a_plain_minibatch_loop(runs):
     y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(float)[:, None]
     net = bp.mlp([3, 5, 1], activation="tanh", seed=7, runs=runs)
     W1, b1, W2, b2 = (p.copy() for p in net.params.values())
-    history = bp.fit(net, X, y, optimizer=bp.SGD(0.3), epochs=6, batch_size=5, seed=9, progress=False)
+    history = bp.fit(net, X, y, optimizer=bp.SGD(0.3), epochs=6, batch_size=5, shuffle_seed=9, progress=False)
 
     order_rng = np.random.default_rng(9)
     losses = []
@@ -320,7 +320,7 @@ def test_a_layer_that_replaces_its_gradient_arrays_trains_like_one_that_does_not
         for cls in (Dense, Replacing)
     ]
     for net in nets:
-        bp.fit(net, X_LOGIC, Y_XOR, epochs=20, batch_size=2, seed=3, progress=False)
+        bp.fit(net, X_LOGIC, Y_XOR, epochs=20, batch_size=2, shuffle_seed=3, progress=False)
     for name, p in nets[0].params.items():
         assert np.array_equal(p, nets[1].params[name]), name
 

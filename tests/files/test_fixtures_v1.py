@@ -47,7 +47,7 @@ def test_an_old_single_network_model_file_predicts_as_before(expected):
 def resume(expected: dict[str, np.ndarray], path: Path) -> tuple[bp.Network, bp.History]:
     net = bp.mlp([3, 5, 3], activation="tanh", output="softmax", batch_norm=True, dropout=0.2, seed=[4, 5])
     history = bp.fit(
-        net, expected["data/X"], expected["data/y"], optimizer=bp.Adam(0.01), epochs=6, batch_size=5, seed=7,
+        net, expected["data/X"], expected["data/y"], optimizer=bp.Adam(0.01), epochs=6, batch_size=5, shuffle_seed=7,
         progress=False, validation=(expected["data/X_val"], expected["data/y_val"]),
         early_stopping={"patience": 50}, resume=path,
     )

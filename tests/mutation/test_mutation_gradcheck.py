@@ -79,13 +79,13 @@ def test_max_checks_samples_that_many_entries_and_reports_them():
     rng = np.random.default_rng(0)
     net = bp.mlp([5, 6, 1], seed=1)
     X, y = rng.normal(size=(8, 5)), rng.integers(0, 2, 8)
-    result = bp.gradcheck(net, X, y, max_checks=4, seed=2)
+    result = bp.gradcheck(net, X, y, max_checks=4, sample_seed=2)
     assert result.checked == {"0.W": 4, "0.b": 4, "2.W": 4, "2.b": 1}
     full = bp.gradcheck(net, X, y, max_checks=30)
     assert full.checked == {"0.W": 30, "0.b": 6, "2.W": 6, "2.b": 1}
     # a different seed picks different entries: the worst index of some parameter moves
-    other = bp.gradcheck(net, X, y, max_checks=1, seed=5)
-    one = bp.gradcheck(net, X, y, max_checks=1, seed=6)
+    other = bp.gradcheck(net, X, y, max_checks=1, sample_seed=5)
+    one = bp.gradcheck(net, X, y, max_checks=1, sample_seed=6)
     assert other.worst_index != one.worst_index
 
 

@@ -90,9 +90,9 @@ def test_max_rows_at_or_above_the_number_of_rows_draws_nothing():
     net = bp.mlp([3, 4, 1], activation="tanh", seed=0)
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(5, 3)), rng.integers(0, 2, 5)
-    plain = bp.gradcheck(net, X, y, max_checks=2, seed=4)
+    plain = bp.gradcheck(net, X, y, max_checks=2, sample_seed=4)
     for max_rows in (5, 6):
-        same = bp.gradcheck(net, X, y, max_checks=2, seed=4, max_rows=max_rows)
+        same = bp.gradcheck(net, X, y, max_checks=2, sample_seed=4, max_rows=max_rows)
         assert same.errors == plain.errors and same.worst_index == plain.worst_index
 
 
@@ -269,7 +269,7 @@ class Recorder(Layer):
 def test_max_checks_draws_distinct_entries_in_order_from_the_seed_and_whole_arrays_draw_nothing():
     recorder = Recorder()
     net = bp.Network([bp.Dense(1, 3), recorder], output="identity")
-    result = bp.gradcheck(net, np.ones((2, 1)), np.zeros((2, 3)), max_checks=4, seed=11)
+    result = bp.gradcheck(net, np.ones((2, 1)), np.zeros((2, 3)), max_checks=4, sample_seed=11)
     assert result.passed and result.checked == {"0.W": 3, "0.b": 3, "1.w": 4}
     base = recorder.seen[0]
     moved = [int(np.flatnonzero(w != base)[0]) for w in recorder.seen[1:] if (w != base).any()]

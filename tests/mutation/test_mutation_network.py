@@ -63,8 +63,8 @@ def test_gradcheck_in_plain_float64_is_coarser_than_in_extended_precision():
 def test_gradcheck_default_seed_is_zero():
     net, X, y = _net_and_data()
     default = bp.gradcheck(net, X, y, max_checks=2)
-    assert default.worst_index == bp.gradcheck(net, X, y, max_checks=2, seed=0).worst_index
-    assert default.errors == bp.gradcheck(net, X, y, max_checks=2, seed=0).errors
+    assert default.worst_index == bp.gradcheck(net, X, y, max_checks=2, sample_seed=0).worst_index
+    assert default.errors == bp.gradcheck(net, X, y, max_checks=2, sample_seed=0).errors
 
 
 def test_predict_thresholds_at_one_half_inclusive():

@@ -22,7 +22,7 @@ def test_same_seed_gives_bit_identical_weights_and_history():
     results = []
     for _ in range(2):
         net = bp.mlp([2, 6, 1], seed=3)
-        history = bp.fit(net, X, y, epochs=30, batch_size=8, seed=5, progress=False)
+        history = bp.fit(net, X, y, epochs=30, batch_size=8, shuffle_seed=5, progress=False)
         results.append((net.copy_params(), history.loss, history.accuracy))
     (p1, l1, a1), (p2, l2, a2) = results
     for name in p1:
@@ -36,7 +36,7 @@ def test_shuffle_seed_changes_the_trajectory():
     losses = []
     for seed in (1, 2):
         net = bp.mlp([2, 6, 1], seed=3)
-        losses.append(bp.fit(net, X, y, epochs=5, batch_size=8, seed=seed, progress=False).loss)
+        losses.append(bp.fit(net, X, y, epochs=5, batch_size=8, shuffle_seed=seed, progress=False).loss)
     assert not np.array_equal(losses[0], losses[1])
 
 

@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                    "rtol": check_positive_float("--rtol", args.rtol, allow_zero=True),
                    "atol": check_positive_float("--atol", args.atol, allow_zero=True),
                    "max_rows": check_positive_int("--max-rows", args.max_rows),
-                   "seed": check_positive_int("--check-seed", args.check_seed, minimum=0)}
+                   "sample_seed": check_positive_int("--check-seed", args.check_seed, minimum=0)}
         max_checks = None if args.max_checks is None else check_positive_int("--max-checks", args.max_checks)
         check_available(config.data.name)
         net, X, y = network_and_data(config, args.model)

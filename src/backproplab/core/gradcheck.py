@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_positive_float, check_positive_int
+from .._checks import check_positive_float, check_positive_int, renamed
 from .layers import Layer, LeakyReLU, ReLU
 from .losses import Loss
 from .network import Network, check_data
@@ -215,7 +215,7 @@ def gradcheck(
     loss: str | Loss | None = None,
     eps: float = 1e-7,
     max_checks: int | None = None,
-    seed: int = 0,
+    sample_seed: int = 0,
     rtol: float = 1e-6,
     atol: float = 1e-9,
     tiny: float = 1e-12,
@@ -224,6 +224,7 @@ def gradcheck(
     max_rows: int | None = None,
     *,
     threshold: float | None = None,
+    seed: int | None = None,
 ) -> GradcheckResult:
     """Check ``net``'s backpropagated gradients against central differences.
 
@@ -243,9 +244,9 @@ def gradcheck(
         overflowing one.
     max_checks : int, optional
         Check at most this many entries of each parameter array, drawn without
-        replacement from ``default_rng(seed)``. Default: every entry.
-    seed : int, default 0
-        Seed of the entries and rows drawn.
+        replacement from ``default_rng(sample_seed)``. Default: every entry.
+    sample_seed : int, default 0
+        Seed of the entries and rows drawn (the network's weights have theirs: ``mlp(seed=)``).
     rtol : float, default 1e-6
         Relative tolerance of the per-entry rule ``|a - n| <= atol + rtol * (|a| + |n|)``.
     atol : float, default 1e-9
@@ -261,11 +262,13 @@ def gradcheck(
         Evaluate the perturbed losses in extended precision (``np.longdouble``,
         80-bit on x86). ``False`` checks in plain float64 (raise ``atol`` to ~1e-7 then).
     max_rows : int, optional
-        Check on at most this many rows of the data, drawn from ``default_rng(seed)``
+        Check on at most this many rows of the data, drawn from ``default_rng(sample_seed)``
         (a mini-batch, as training sees). Default: every row.
     threshold : float, optional
         The earlier name of ``rtol`` (the verdict used to be ``max relative error <
         threshold``); kept so code written for it still runs. Give one of the two.
+    seed : int, optional
+        The earlier name of ``sample_seed``: still accepted, with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -293,7 +296,8 @@ def gradcheck(
     X, Y, loss_fn = check_data(net, X, y, loss)
     if net.dtype != np.float64:
         raise ValueError(f"gradcheck needs a float64 network; this one is {net.dtype.name} (rounding would swamp eps)")
-    rng = np.random.default_rng(seed)
+    sample_seed = renamed("gradcheck", "sample_seed", sample_seed, 0, "seed", seed)
+    rng = np.random.default_rng(check_positive_int("sample_seed", sample_seed, minimum=0))
     if max_rows is not None and X.shape[-2] > max_rows:
         rows = np.sort(rng.choice(X.shape[-2], max_rows, replace=False))
         X, Y = X[..., rows, :], Y[..., rows, :]

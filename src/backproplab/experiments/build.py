@@ -281,6 +281,6 @@ def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None
         fit_options.setdefault("early_stopping", EarlyStopping(monitor, patience=config.training.patience))
     start = time.perf_counter()
     history = fit(net, X, y, optimizer=build_optimizer(config), epochs=config.training.epochs,
-                  batch_size=config.training.batch_size, shuffle=config.training.shuffle, seed=data_seed,
+                  batch_size=config.training.batch_size, shuffle=config.training.shuffle, shuffle_seed=data_seed,
                   progress=progress, callbacks=callbacks, **fit_options)
     return Trained(config, net, history, X, y, seed, time.perf_counter() - start, dataset)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .. import interrupt as _interrupt
-from .._checks import check_bool, check_positive_int
+from .._checks import check_bool, check_positive_int, renamed
 from ..core.losses import Loss
 from ..core.network import Network, check_data
 from ..core.optim import SGD, Optimizer
@@ -44,7 +44,7 @@ def fit(
     epochs: int = 100,
     batch_size: int = 32,
     shuffle: bool = True,
-    seed: int = 0,
+    shuffle_seed: int = 0,
     progress: bool = True,
     callbacks: Sequence[Callback] = (),
     checkpoint: str | os.PathLike | None = None,
@@ -53,6 +53,7 @@ def fit(
     validation: tuple[Any, Any] | None = None,
     early_stopping: Any = None,
     batch_order: Callable[[int], np.ndarray | None] | None = None,
+    seed: int | None = None,
 ) -> History:
     """Train ``net`` in place by mini-batch gradient descent.
 
@@ -73,8 +74,8 @@ def fit(
     shuffle : bool, default True
         Reshuffle the rows every epoch (one permutation shared by all runs).
         Skipped when one batch holds all the data, where order cannot matter.
-    seed : int, default 0
-        Seed of the shuffling.
+    shuffle_seed : int, default 0
+        Seed of the shuffling (the network's initial weights have theirs: ``mlp(seed=)``).
     progress : bool, default True
         Show a progress bar (the current loss beside it): on stderr if it is a
         terminal, or as a notebook widget that stays in the cell in a Jupyter kernel.
@@ -103,9 +104,11 @@ def fit(
     batch_order : callable, optional
         ``batch_order(epoch)`` gives the row order of each epoch (1-based): a
         permutation of ``range(B)``, or None for the rows in their own order. It
-        replaces ``shuffle`` and ``seed``'s draw, so another library's shuffling
+        replaces ``shuffle`` and ``shuffle_seed``'s draw, so another library's shuffling
         can be replayed (the scikit-learn estimators replay scikit-learn's). Its
         state is not saved, so it cannot be combined with ``checkpoint`` or ``resume``.
+    seed : int, optional
+        The earlier name of ``shuffle_seed``: still accepted, with a ``DeprecationWarning``.
 
     Returns
     -------
@@ -143,7 +146,8 @@ def fit(
     X, Y, loss_fn = check_data(net, X, y, loss)
     optimizer, callbacks = _check_arguments(net, loss_fn, optimizer, callbacks, validation, early_stopping)
     epochs, batch_size = check_positive_int("epochs", epochs), check_positive_int("batch_size", batch_size)
-    rng = np.random.default_rng(check_positive_int("seed", seed, minimum=0))  # None would be irreproducible
+    shuffle_seed = renamed("fit", "shuffle_seed", shuffle_seed, 0, "seed", seed)
+    rng = np.random.default_rng(check_positive_int("shuffle_seed", shuffle_seed, minimum=0))  # None: irreproducible
     n = X.shape[-2]
     batch_size = min(batch_size, n)
     # one batch holds all rows: order cannot matter; a batch_order replaces the draw

@@ -144,7 +144,7 @@ class Session:
                 self._previous = run_params(self.net, None)
             # A fresh shuffling seed per call, derived from the epoch: the same settings replay the same run.
             history = fit(self.net, self.X, self.y, optimizer=self.optimizer, epochs=n, batch_size=s.batch_size,
-                          seed=s.seed * 1_000_003 + self.epoch, progress=False)
+                          shuffle_seed=s.seed * 1_000_003 + self.epoch, progress=False)
             self.losses.extend(float(v) for v in history.loss)
             self.epoch += n
 
@@ -189,7 +189,7 @@ class Session:
     def check_gradients(self) -> dict[str, Any]:
         """``gradcheck`` of the current network on (up to 64 rows of) the data."""
         rows = np.linspace(0, len(self.X) - 1, min(len(self.X), 64)).round().astype(int)
-        result = gradcheck(self.net, self.X[rows], self.y[rows], max_checks=25, seed=self.epoch)
+        result = gradcheck(self.net, self.X[rows], self.y[rows], max_checks=25, sample_seed=self.epoch)
         return {
             "passed": bool(result.passed),
             "max_error": result.max_error,
