@@ -13,12 +13,16 @@ import contextlib
 import io
 import re
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+sys.path.insert(0, str(DOCS / "_ext"))
+from backproplab_reference import CODE_WIDTH  # noqa: E402  (what fits the content column at 1280 px)
+
 PAGES = ["tutorial.rst", "worked_examples.rst", "exercises.rst",
          *sorted(str(p.relative_to(DOCS)) for p in (DOCS / "user_guide").glob("*.rst"))]
 _DIRECTIVE = re.compile(r"^(?P<indent> *)\.\. code-block:: (?P<lang>\w+)\s*$")
@@ -127,10 +131,6 @@ def test_the_runner_reads_blocks_options_and_outputs():
     assert _commands(blocks[2].code) == ["pip install .", "backproplab trace xor --input 1,0"]
     assert _run(blocks[0], {}) == "2\n"
     assert not _same("3\n", blocks[1].code)
-
-
-#: Characters of a code line that fit the content column in a 1280 px window (the browser test measures it).
-CODE_WIDTH = 68
 
 
 @pytest.mark.parametrize("page", [*PAGES, "getting_started.rst", "index.rst"])
