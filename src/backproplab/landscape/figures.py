@@ -33,10 +33,13 @@ def path_figure(surface: Plane, coords: np.ndarray, explained: np.ndarray, path_
     """
     fig, (ax, ax2) = _panels(2)
     loss = np.clip(surface.loss, 1e-12, None)
-    levels = np.geomspace(loss.min(), loss.max(), 30) if loss.max() > loss.min() * 1.01 else 30
+    # Log-spaced levels when the loss spans a factor of 2 or more (a valley and its walls), else linear ones
+    # (a plateau, whose few-per-mille differences a log scale would flatten and a 3-digit label repeat).
+    wide = loss.max() > 2 * loss.min()
+    levels = np.geomspace(loss.min(), loss.max(), 30) if wide else 30
     cs = ax.contourf(surface.alphas, surface.betas, loss, levels=levels, cmap="viridis",
-                     norm=LogNorm() if not isinstance(levels, int) else None)
-    fig.colorbar(cs, ax=ax, label="loss on the plane", format="%.3g")
+                     norm=LogNorm() if wide else None)
+    fig.colorbar(cs, ax=ax, label="loss on the plane", format="%.3g" if wide else None)
     ax.plot(coords[:, 0], coords[:, 1], color="white", lw=1.5, marker=".", ms=3)
     ax.plot(*coords[0], "o", color="#ff7f0e", ms=7, label=f"start (epoch {epochs[0]})")
     ax.plot(*coords[-1], "*", color="#d62728", ms=11, label=f"end (epoch {epochs[-1]})")
@@ -47,7 +50,8 @@ def path_figure(surface: Plane, coords: np.ndarray, explained: np.ndarray, path_
     ax.set_title("loss on the PCA plane, path projected")
     ax2.plot(epochs, path_loss.true, color="#1f77b4", lw=2, label="true loss L(θ_t)")
     ax2.plot(epochs, path_loss.on_plane, color="#ff7f0e", ls="--", label="plane's loss at the projection")
-    ax2.set_yscale("log")
+    if path_loss.true.max() > 2 * max(path_loss.true.min(), 1e-12):
+        ax2.set_yscale("log")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("loss")
     ax2.set_title("loss along the path")
