@@ -157,7 +157,7 @@ def fit_with(**kwargs):
 FIT_ARGUMENTS = {
     "epochs": (True, True),
     "batch_size": (True, True),
-    "seed": (False, True),
+    "shuffle_seed": (False, True),
     "shuffle": (True, True),
     "progress": (True, True),
     "optimizer": (True, False),
