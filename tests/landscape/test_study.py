@@ -42,3 +42,16 @@ def test_the_study_command_writes_its_table_and_figure(tmp_path, capsys, monkeyp
     assert (tmp_path / "failures.png").read_bytes()[:4] == b"\x89PNG"
     assert "| 2-8-1, 50 epochs" in (tmp_path / "failures.md").read_text()
     assert study.main(["--seeds", "0"]) == 2
+
+
+def test_extend_trains_the_failed_seeds_on_and_keeps_those_that_still_fail():
+    before = study.failures(2, 100, seeds=6)
+    after = study.failures(2, 100, seeds=6, extend=200)
+    assert after.name == "2-2-1, 100 epochs + 200 more"
+    assert set(after.failed) <= set(before.failed)
+    X, y = logic_table("xor")
+    seed = int(after.failed[0])
+    net = bp.mlp([2, 2, 1], seed=seed)
+    bp.fit(net, X, y, optimizer=bp.SGD(0.1), epochs=300, batch_size=4, progress=False)
+    assert abs(after.loss[0] - bp.loss_and_gradients(net, X, y)[0]) < 1e-9  # 100 + 200 epochs = 300 epochs
+    assert study.main(["--extend", "-1"]) == 2

@@ -25,7 +25,8 @@ every finite stationary point of the quadratic-error network is a saddle and
 that its local minima lie at infinity (saturated units); ``compare`` says what
 the binary cross-entropy network of the report shows.
 
-Run the whole study with ``python -m backproplab.landscape.study --out DIR``.
+Run the whole study with ``python -m backproplab.landscape.study --out DIR``; ``--extend 96000`` also
+trains the failed 2-2-1 seeds 96,000 epochs more and measures those that still fail.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from ..core.network import Network
-from ..experiments.build import train
+from ..experiments.build import build_optimizer, train
 from ..experiments.config import load_config
 from ..experiments.stats import learned
+from ..train.loop import fit
 from .hessian import hessian, spectrum
 from .points import evaluate, flatten
 
@@ -99,19 +101,26 @@ def classify(grad_norm: np.ndarray, min_eigenvalue: np.ndarray, grad_tol: float 
     return np.where(moving, CLASSES[0], np.where(min_eigenvalue < -neg_tol, CLASSES[1], CLASSES[2]))
 
 
-def failures(hidden: int, epochs: int, seeds: int = 1000, seed: int = 0) -> Failures:
-    """Train ``seeds`` seeds of 2-``hidden``-1 XOR for ``epochs`` and measure every failed one's last point."""
+def failures(hidden: int, epochs: int, seeds: int = 1000, seed: int = 0, extend: int = 0) -> Failures:
+    """Train ``seeds`` seeds of 2-``hidden``-1 XOR for ``epochs`` and measure every failed one's last point.
+
+    With ``extend``, the failed seeds train ``extend`` epochs more (the same optimizer
+    and batches) and those that still fail are measured: where do they go?
+    """
     config = load_config("xor").replace("model", hidden=[hidden]).replace("training", epochs=epochs)
     trained = train(config, seed=seed, runs=seeds)
     net, X, y = trained.net, trained.X, trained.y
-    p = net.predict_proba(X)[..., 0]  # (R, 4)
-    failed = np.flatnonzero(~learned(p, y))
-    name = f"2-{hidden}-1, {epochs} epochs"
+    failed = np.flatnonzero(~learned(net.predict_proba(X)[..., 0], y))
+    name = f"2-{hidden}-1, {epochs} epochs" + (f" + {extend} more" if extend else "")
+    sub = _runs(net, failed)
+    if extend and len(failed):
+        fit(sub, X, y, optimizer=build_optimizer(config), epochs=extend, batch_size=config.training.batch_size,
+            shuffle=config.training.shuffle, progress=False)
+        still = np.flatnonzero(~learned(sub.predict_proba(X)[..., 0], y))
+        failed, sub = failed[still], _runs(sub, still)
     if not len(failed):
         empty = np.empty(0)
         return Failures(name, seeds, failed, *(empty,) * 6, np.empty(0, dtype=np.int64), np.empty(0, dtype=str), empty)
-    sub = Network.from_config({**net.to_config(), "runs": len(failed)})
-    sub.load_state_dict({k: v[failed] for k, v in net.state_dict().items()})
     H = hessian(sub, X, y)  # (N, P, P), every failed seed at once
     s = spectrum(H)
     theta = flatten(sub)
@@ -122,9 +131,17 @@ def failures(hidden: int, epochs: int, seeds: int = 1000, seed: int = 0) -> Fail
     pd = s.min > NEG_TOL
     if pd.any():
         newton[pd] = np.linalg.norm(np.linalg.solve(H[pd], g[pd][..., None])[..., 0], axis=1)
-    wrong = np.sum((p[failed] > 0.5) != (y > 0.5), axis=1)
+    wrong = np.sum((sub.predict_proba(X)[..., 0] > 0.5) != (y > 0.5), axis=1)
     return Failures(name, seeds, failed, values.loss, grad_norm, s.min, s.max, newton, wrong,
                     classify(grad_norm, s.min), np.linalg.norm(theta, axis=1))
+
+
+def _runs(net: Network, keep: np.ndarray) -> Network:
+    """A network holding runs ``keep`` of ``net`` (through the state dict; ``net`` is not touched)."""
+    sub = Network.from_config({**net.to_config(), "runs": max(len(keep), 1)})
+    if len(keep):
+        sub.load_state_dict({k: v[keep] for k, v in net.state_dict().items()})
+    return sub
 
 
 def table_text(results: Sequence[Failures]) -> str:
@@ -197,12 +214,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backproplab.landscape.study", description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=1000, help="seeds per network (default: 1000)")
     parser.add_argument("--out", default=None, help="folder for failures.png and failures.md (default: none)")
+    parser.add_argument("--extend", type=int, default=0, metavar="EPOCHS",
+                        help="also train the failed 2-2-1 seeds this many epochs more and measure those that still "
+                             "fail (the documentation's check used 96000; default: 0, none)")
     args = parser.parse_args(argv)
     if not 1 <= args.seeds <= 100_000:
         print(f"{parser.prog}: error: --seeds must be between 1 and 100000, got {args.seeds}", file=sys.stderr)
         return 2
+    if not 0 <= args.extend <= 10_000_000:
+        print(f"{parser.prog}: error: --extend must be between 0 and 10000000, got {args.extend}", file=sys.stderr)
+        return 2
     results = [failures(hidden, epochs, seeds=args.seeds) for hidden, epochs in SETTINGS]
-    text = table_text(results) + "\n\n" + compare(results[0])
+    if args.extend:
+        hidden, epochs = SETTINGS[0]
+        results.append(failures(hidden, epochs, seeds=args.seeds, extend=args.extend))
+    text = table_text(results) + "\n\n" + "\n\n".join(compare(r) for r in results if r.name.startswith("2-2-1"))
     print(text)
     if args.out:
         from ..core._archive import write_text
