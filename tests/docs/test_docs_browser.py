@@ -107,7 +107,7 @@ def test_page_loads_offline_without_errors(site, open_page, path):
 # The teaching pages and the references whose blocks a reader scrolls through; each code block and display
 # equation must fit the content column of a 1280 px wide window (a cut-off line hides its end behind a scrollbar).
 WIDE_PAGES = ["tutorial.html", "worked_examples.html", "exercises.html", "report_results.html",
-              "getting_started.html", "generated/cli.html",
+              "getting_started.html", "development.html", "generated/cli.html",
               *(f"user_guide/{p.stem}.html" for p in sorted((HTML.parents[1] / "user_guide").glob("*.rst")))]
 
 _OVERFLOWING = """() => {

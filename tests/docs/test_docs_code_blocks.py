@@ -133,7 +133,7 @@ def test_the_runner_reads_blocks_options_and_outputs():
     assert not _same("3\n", blocks[1].code)
 
 
-@pytest.mark.parametrize("page", [*PAGES, "getting_started.rst", "index.rst"])
+@pytest.mark.parametrize("page", [*PAGES, "getting_started.rst", "index.rst", "development.rst"])
 def test_no_code_line_is_wider_than_the_column(page):
     wide = [f"line {block.line}: {line}" for block in code_blocks((DOCS / page).read_text(encoding="utf-8"))
             for line in block.code.splitlines() if len(line) > CODE_WIDTH]
