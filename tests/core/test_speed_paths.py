@@ -128,7 +128,7 @@ def test_dense_gradients_equal_the_plain_products(runs, shared_input, fan_out):
     x_before = x.copy()
     z = layer.forward(x)
     W, b = layer.params["W"], layer.params["b"]
-    np.testing.assert_allclose(z, x @ W + b, rtol=1e-15)
+    np.testing.assert_allclose(z, x @ W + b, rtol=1e-15, atol=1e-15)  # one product over all runs: rounding
     dout = rng.normal(size=z.shape)
     dout_before = dout.copy()
     dx = layer.backward(dout)
@@ -359,3 +359,80 @@ def test_kernel_sum_over_batch_is_the_batch_sum(runs, batch, d, seed):
     out = np.empty((*dout.shape[:-2], 1, d))
     assert _kernels.sum_over_batch(dout, out) is out
     np.testing.assert_allclose(out, dout.sum(-2, keepdims=True), rtol=1e-13, atol=1e-13)
+
+
+# --- the runs-last layout of stacked arrays (DESIGN.md, core contract) -----------------------
+
+
+def _runs_last(a):
+    return _kernels.stack_runs_last(a)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(2, 5),  # runs
+    st.integers(1, 6), st.integers(1, 5), st.integers(1, 5),  # I, K, J
+    st.sampled_from(["shared", "runs-first", "runs-last", "runs-last transposed"]),
+    st.sampled_from([None, "runs-first", "runs-last"]),  # out
+    st.sampled_from(["float64", "float32"]), st.integers(0, 2**16),
+)
+def test_runs_last_matmul_is_the_per_run_product(runs, i, k, j, a_layout, out_layout, dtype, seed):
+    rng = np.random.default_rng(seed)
+    b = _runs_last(rng.normal(size=(runs, k, j)).astype(dtype))
+    assert _kernels.runs_last(b) and b.shape == (runs, k, j)
+    if a_layout == "shared":
+        a = rng.normal(size=(i, k)).astype(dtype)
+    elif a_layout == "runs-first":
+        a = rng.normal(size=(runs, i, k)).astype(dtype)
+    elif a_layout == "runs-last":
+        a = _runs_last(rng.normal(size=(runs, i, k)).astype(dtype))
+    else:  # x.swapaxes(-1, -2) of a runs-last x, as Dense's dW reads it
+        a = _runs_last(rng.normal(size=(runs, k, i)).astype(dtype)).swapaxes(-1, -2)
+    expected = np.matmul(np.ascontiguousarray(a), np.ascontiguousarray(b))
+    out = None if out_layout is None else np.empty_like(expected)
+    if out_layout == "runs-last":
+        out = _runs_last(out)
+    got = _kernels.matmul(a, b, out=out)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert out is None or got is out
+    assert _kernels.runs_last(got) or out_layout == "runs-first"
+    # One matrix product over all runs' columns, or a sum over k without BLAS's fused multiply-adds:
+    # the per-run products up to rounding (k terms).
+    tol = 1e-5 if dtype == "float32" else 1e-13
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+    if k == 1:  # a product per entry, no sum: the same bits
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_runs_last_matmul_of_wide_layers_takes_per_run_products(shared):
+    rng = np.random.default_rng(1)
+    b = _runs_last(rng.normal(size=(3, 40, 30)))  # 40 x 30 per run: past the broadcast sum's size
+    a = rng.normal(size=(7, 40) if shared else (3, 7, 40))
+    out = _runs_last(np.empty((3, 7, 30)))
+    assert _kernels.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, a @ np.ascontiguousarray(b), rtol=1e-13, atol=1e-13)
+    assert _kernels.runs_last(_kernels.matmul(a, b))
+
+
+def test_stacked_dense_layers_store_runs_last_and_keep_their_shapes():
+    net = bp.mlp([3, 5, 2], seed=4, runs=6)
+    single = [bp.mlp([3, 5, 2], seed=4 + r) for r in range(6)]
+    for name, p in net.params.items():
+        assert _kernels.runs_last(p) and _kernels.runs_last(net.grads[name]), name
+        assert p.shape[0] == 6 and np.moveaxis(p, 0, -1).flags.c_contiguous
+        for r, one in enumerate(single):  # run r is still mlp(seed=4 + r), value for value
+            np.testing.assert_array_equal(p[r], one.params[name])
+    assert all(a.flags.c_contiguous for a in net.state_dict(copy=True).values())
+
+
+def test_a_stacked_fit_equals_its_runs_fitted_alone_to_rounding():
+    nets = bp.mlp([2, 8, 1], seed=0, runs=5)
+    opts = dict(optimizer=bp.SGD(0.5), epochs=300, batch_size=4, progress=False)
+    history = bp.fit(nets, X_LOGIC, Y_XOR, **opts)
+    for r in range(5):
+        one = bp.mlp([2, 8, 1], seed=r)
+        alone = bp.fit(one, X_LOGIC, Y_XOR, **opts)
+        np.testing.assert_allclose(history.loss[:, r], alone.loss, rtol=1e-12, atol=1e-15)
+        for name, p in one.params.items():
+            np.testing.assert_allclose(nets.params[name][r], p, rtol=1e-10, atol=1e-12)

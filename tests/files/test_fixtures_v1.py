@@ -35,7 +35,8 @@ def test_an_old_model_file_loads_with_its_parameters_and_buffers(expected):
         assert np.array_equal(net.state_dict()[name], value), name
     for name, value in group(expected, "buffer/").items():
         assert np.array_equal(net.state_dict()[name], value), name
-    assert np.array_equal(net.predict_proba(expected["data/X_val"]), expected["proba/runs"])
+    # Stacked networks compute in the runs-last layout since issue 23: the same numbers up to rounding.
+    np.testing.assert_allclose(net.predict_proba(expected["data/X_val"]), expected["proba/runs"], rtol=1e-13)
 
 
 def test_an_old_single_network_model_file_predicts_as_before(expected):
@@ -55,14 +56,18 @@ def resume(expected: dict[str, np.ndarray], path: Path) -> tuple[bp.Network, bp.
 
 
 @pytest.mark.parametrize("name", ["checkpoint_v1_mid.npz", "checkpoint_v1_end.npz"])
-def test_an_old_checkpoint_resumes_to_the_uninterrupted_run_bit_for_bit(expected, name):
+def test_an_old_checkpoint_resumes_to_the_uninterrupted_run(expected, name):
     ckpt = bp.load_checkpoint(FIXTURES / name)
     assert (ckpt.epoch, ckpt.position is not None) == ((2, True) if "mid" in name else (6, False))
     net, history = resume(expected, FIXTURES / name)
     state = net.state_dict()
+    # The fixtures' runs were computed before the runs-last layout (issue 23), which sums some products in
+    # another order: the resumed run ends where the uninterrupted one did, up to that rounding. (0.b feeds a
+    # batch norm, which cancels it: its gradient is rounding noise around 0, its values ~1e-9, and Adam's
+    # normalised steps carry the noise into them and into the running means at ~1e-11.)
     for name_, value in {**group(expected, "param/"), **group(expected, "buffer/")}.items():
-        assert np.array_equal(state[name_], value), name_
+        np.testing.assert_allclose(state[name_], value, rtol=1e-9, atol=1e-9, err_msg=name_)
     saved = group(expected, "history/")
     assert sorted(history.keys()) == sorted(saved)
     for metric, rows in saved.items():
-        assert np.array_equal(history[metric], rows, equal_nan=True), metric
+        np.testing.assert_allclose(history[metric], rows, rtol=1e-9, atol=1e-9, err_msg=metric)

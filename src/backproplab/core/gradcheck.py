@@ -316,9 +316,10 @@ def gradcheck(
     try:
         analytic = {mode: _analytic(net, X, Y, loss_fn, mode, state.reset) for mode in modes}
         # Perturb working copies, so the network's own arrays are never touched. The forward
-        # passes then compute in their precision (X and y promote to it).
+        # passes then compute in their precision (X and y promote to it). In C order, so that
+        # `ravel` in `_numeric` is a view of each copy (stacked weights are stored runs-last).
         for layer in net.layers:
-            layer.params = {key: value.astype(work) for key, value in layer.params.items()}
+            layer.params = {key: value.astype(work, order="C") for key, value in layer.params.items()}
         details = []
         for mode, (grads, base_sides) in analytic.items():
             def evaluate(mode: bool = mode) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_choice, check_dtype, check_positive_float, check_positive_int
-from ._kernels import matmul, sum_over_batch
+from ._kernels import matmul, stack_runs_last, sum_over_batch
 from .init import get_initializer
 from .losses import sigmoid
 
@@ -169,7 +169,9 @@ class Dense(Layer):
     ----------
     params : dict
         ``"W"``: ``(D_in, D_out)`` or ``(R, D_in, D_out)``;
-        ``"b"``: ``(1, D_out)`` or ``(R, 1, D_out)``.
+        ``"b"``: ``(1, D_out)`` or ``(R, 1, D_out)``. Stacked arrays are stored
+        runs-last (the runs axis fastest in memory; ``backproplab.core._kernels``):
+        the same shapes and values, other strides.
 
     Examples
     --------
@@ -217,6 +219,8 @@ class Dense(Layer):
             W = np.stack([initializer(g, shape, self.fan_in, self.fan_out) for g in rng])  # (R, D_in, D_out)
             b = np.zeros((len(rng), 1, self.fan_out))
         self.params = {"W": W.astype(dt), "b": b.astype(dt)}
+        if W.ndim == 3:  # stacked runs: stored runs-last, so that every pass of a step runs over contiguous runs
+            self.params = {key: stack_runs_last(value) for key, value in self.params.items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
