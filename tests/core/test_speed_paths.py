@@ -436,3 +436,17 @@ def test_a_stacked_fit_equals_its_runs_fitted_alone_to_rounding():
         np.testing.assert_allclose(history.loss[:, r], alone.loss, rtol=1e-12, atol=1e-15)
         for name, p in one.params.items():
             np.testing.assert_allclose(nets.params[name][r], p, rtol=1e-10, atol=1e-12)
+
+
+def test_a_stacked_model_file_holds_c_ordered_arrays_as_before(tmp_path):
+    import zipfile
+
+    net = bp.mlp([2, 8, 1], seed=0, runs=5)
+    path = net.save(tmp_path / "m.npz")
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():  # np.save would write runs-last (F-contiguous) arrays in Fortran order
+            header = z.read(name)[:128]
+            assert b"'fortran_order': False" in header, name
+    loaded = bp.load(path)
+    for name, p in net.params.items():
+        assert np.array_equal(loaded.params[name], p) and _kernels.runs_last(loaded.params[name])

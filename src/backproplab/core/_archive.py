@@ -92,7 +92,9 @@ def write_archive(
     header = {"format": format, "format_version": version, "package_version": __version__, **header}
     if checksum:
         header["checksum"] = checksum_of(arrays)
-    arrays = dict(arrays)
+    # In C order whatever the memory layout (stacked weights are stored runs-last): np.save would write an
+    # F-contiguous array in Fortran order, and the same values must always make the same bytes.
+    arrays = {name: np.asarray(a, order="C") for name, a in arrays.items()}  # (ascontiguousarray makes 0-d 1-d)
     arrays[HEADER_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     buffer = _io.BytesIO()
     np.savez(buffer, **arrays)
