@@ -204,7 +204,7 @@ def figure(results: Sequence[Failures]):  # -> matplotlib Figure
         ax.axhline(-NEG_TOL, color="black", lw=0.8, ls=":")
         ax.set_xlabel("gradient norm ||g|| at the last epoch")
         ax.set_ylabel("smallest Hessian eigenvalue λ_min")
-        ax.set_title(f"{r.name}: {len(r.failed)} of {r.seeds} seeds failed")
+        ax.set_title(f"{r.name}\n{len(r.failed)} of {r.seeds} seeds fail")
         ax.legend(fontsize=8, loc="center")
     return fig
 
