@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -87,13 +88,17 @@ def _same(printed: str, shown: str) -> bool:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_code_block_runs_and_prints_what_the_page_shows(page, tmp_path, monkeypatch):
+def test_every_code_block_runs_and_prints_what_the_page_shows(page, tmp_path, monkeypatch, request):
     pytest.importorskip("sklearn")  # the user guide's estimator page imports it (the test extra has it)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     blocks = code_blocks((DOCS / page).read_text(encoding="utf-8"))
     namespace: dict = {"__name__": "__docs__"}
     ran = 0
+    # A page may set NumPy's print options as a reader would; they must not leak into the tests that follow
+    # (the doctests of src/ print arrays at NumPy's defaults).
+    options = np.get_printoptions()
+    request.addfinalizer(lambda: np.set_printoptions(**options))
     for i, block in enumerate(blocks):
         following = blocks[i + 1] if i + 1 < len(blocks) else None
         if block.lang not in ("python", "bash"):

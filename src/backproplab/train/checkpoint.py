@@ -414,12 +414,12 @@ def checkpoint_files(path: str | os.PathLike) -> list[Path]:
     >>> from pathlib import Path
     >>> import backproplab as bp
     >>> from backproplab.data import logic_table
-    >>> from backproplab.files.checkpoint import checkpoint_files
+    >>> from backproplab.train.checkpoint import checkpoint_files
     >>> X, y = logic_table("xor")
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = Path(tmp) / "run.ckpt"
     ...     _ = bp.fit(bp.mlp([2, 2, 1]), X, y, epochs=4097, batch_size=4, progress=False, checkpoint=path)
-    ...     [p.relative_to(tmp).as_posix()[:25] for p in checkpoint_files(path)]  # one block of 4096 epochs
+    ...     [p.relative_to(tmp).as_posix()[:24] for p in checkpoint_files(path)]  # one block of 4096 epochs
     ['run.ckpt', 'run.ckpt.history/000000-']
     """
     path = Path(path)
