@@ -7,7 +7,12 @@ in one process, so that both see the same load on the machine:
 - Iris, digits, wine and breast cancer, on raw features and standardised (a ``StandardScaler`` in a
   pipeline): 3-fold cross-validation (``cross_val_score(cv=3)``: stratified, unshuffled folds),
   ``random_state`` 0-4, accuracy averaged over the 15 fits;
-- MNIST-1D: its generator's train/test split (4,000/1,000 rows, raw features), ``random_state`` 0-4.
+- MNIST-1D: its generator's train/test split (4,000/1,000 rows, raw features), ``random_state`` 0-4;
+- sparse input (issue 24): ``digits_csr`` (digits as a SciPy CSR matrix, 51 % zeros) and ``sparse_synthetic``
+  (``make_classification``, 1,500 rows x 400 features, 90 % of the entries set to zero, CSR: a stand-in for
+  a bag-of-words set, none of which is available offline), 3-fold as the tables;
+- float32 input (issue 24): ``digits_float32`` and ``breast_cancer_float32``, the tables cast to float32 (both
+  libraries then train in float32).
 
 Each row gives both mean accuracies, their difference, the summed fit times and their ratio, and how
 many of the 15 (or 5) fits predicted exactly the same labels. ``ConvergenceWarning`` is silenced
@@ -29,8 +34,9 @@ import time
 import warnings
 
 import numpy as np
+import scipy.sparse
 from sklearn import neural_network as theirs
-from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -45,12 +51,30 @@ SOLVERS = ("adam", "sgd", "lbfgs")
 TABULAR = {"iris": load_iris, "digits": load_digits, "wine": load_wine, "breast_cancer": load_breast_cancer}
 
 
+def sparse_synthetic(return_X_y=True):
+    """A sparse classification set: make_classification with 90 % of its entries zeroed, as CSR."""
+    X, y = make_classification(n_samples=1500, n_features=400, n_informative=60, n_classes=4, random_state=0)
+    X[np.random.default_rng(0).random(X.shape) < 0.9] = 0.0
+    return scipy.sparse.csr_matrix(X), y
+
+
+#: The other inputs: how each is made from a loader (sparse or float32).
+VARIANTS = {
+    "digits_csr": lambda: (lambda X, y: (scipy.sparse.csr_matrix(X), y))(*load_digits(return_X_y=True)),
+    "sparse_synthetic": sparse_synthetic,
+    "digits_float32": lambda: (lambda X, y: (X.astype(np.float32), y))(*load_digits(return_X_y=True)),
+    "breast_cancer_float32": lambda: (lambda X, y: (X.astype(np.float32), y))(*load_breast_cancer(return_X_y=True)),
+}
+#: Inputs a StandardScaler cannot centre (it would make them dense): raw features only.
+SPARSE = ("digits_csr", "sparse_synthetic")
+
+
 def splits(name):
     """``[(X_train, y_train, X_test, y_test), ...]``: the 3 folds of a table, or MNIST-1D's one split."""
     if name == "mnist1d":
         return [mnist1d()]
-    X, y = TABULAR[name](return_X_y=True)
-    return [(X[tr], y[tr], X[te], y[te]) for tr, te in StratifiedKFold(3).split(X, y)]
+    X, y = VARIANTS[name]() if name in VARIANTS else TABULAR[name](return_X_y=True)
+    return [(X[tr], y[tr], X[te], y[te]) for tr, te in StratifiedKFold(3).split(np.zeros(len(y)), y)]
 
 
 def fit_and_score(model, fold):
@@ -82,7 +106,8 @@ def compare(name, scaled, solver):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=[*TABULAR, "mnist1d"], default=[*TABULAR, "mnist1d"])
+    names = [*TABULAR, "mnist1d", *VARIANTS]
+    parser.add_argument("--only", nargs="+", choices=names, default=names)
     parser.add_argument("--solvers", nargs="+", choices=SOLVERS, default=list(SOLVERS))
     args = parser.parse_args(argv)
     print(f"load before: {os.getloadavg()[0]:.2f} (1-minute average, 2 cores)", flush=True)
@@ -92,7 +117,7 @@ def main(argv=None):
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for name in args.only:
-            for scaled in ((False,) if name == "mnist1d" else (False, True)):
+            for scaled in ((False,) if name == "mnist1d" or name in SPARSE else (False, True)):
                 for solver in args.solvers:
                     acc, secs, same, n = compare(name, scaled, solver)
                     sk, bp = np.mean(acc["sk"]), np.mean(acc["bp"])
