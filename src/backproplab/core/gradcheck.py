@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_positive_float, check_positive_int, renamed
+from . import _html
 from .layers import Layer, LeakyReLU, ReLU
 from .losses import Loss
 from .network import Network, check_data
@@ -195,6 +196,10 @@ class GradcheckResult:
                 for name, err in self.errors.items()
             },
         }
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the verdict and a table of the parameter arrays."""
+        return _html.safe(lambda: _html.gradcheck_html(self), self)
 
     def __repr__(self) -> str:
         lines = [f"GradcheckResult({self.summary()}"]

@@ -22,6 +22,7 @@ from .._checks import (
     check_positive_int,
     check_seed,
 )
+from . import _html
 from . import layers as _layers
 from ._archive import write_archive
 from .layers import ACTIVATIONS, Dense, Layer
@@ -288,6 +289,10 @@ class Network:
         runs, dtype = config["runs"], config["dtype"]
         layers = [LAYERS[layer["type"]].from_config(layer, runs=runs, dtype=dtype) for layer in config["layers"]]
         return cls(layers, output=config["output"])
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: a table of the layers with their output shapes and parameter counts."""
+        return _html.safe(lambda: _html.network_html(self), self)
 
     def __repr__(self) -> str:
         runs = f", runs={self.runs}" if self.runs else ""

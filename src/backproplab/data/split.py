@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_float_array, check_positive_float, check_positive_int
+from ..core import _html
+from ._display import dataset_html
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class Dataset:
         """Standardise new inputs with the training statistics (identity if none were fitted)."""
         X = as_float_array("X", X)
         return X if self.mean is None else (X - self.mean) / self.std
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: rows per split (and per class), features, preprocessing."""
+        return _html.safe(lambda: dataset_html(self), self)
 
     def __repr__(self) -> str:
         parts = f"train={len(self.y_train)}, val={len(self.y_val)}, test={len(self.y_test)}"

@@ -31,17 +31,21 @@ Learning*, chapter 2 (the four equations of backpropagation).
 from __future__ import annotations
 
 import copy
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..core.layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
-from ..core.losses import OUTPUTS, BinaryCrossEntropy, CrossEntropy, Loss
+from ..core.losses import OUTPUTS, Loss
 from ..core.network import Network, check_data
 from ..core.optim import Optimizer
 from ..core.regularization import BatchNorm, Dropout
 from ..train.recording import single_run_copy
+from .trace_text import loss_formula, output_formula, to_markdown
+
+__all__ = ["LayerTrace", "Step", "Trace", "loss_formula", "output_formula", "trace"]
 
 # Formulas printed beside the numbers: (forward, derivative) as text and as LaTeX, by layer class.
 _TEXT: dict[type, tuple[str, str]] = {
@@ -65,8 +69,6 @@ _BN_TEXT = {True: ("gamma * (x - mean) / sqrt(var + eps) + beta", "0 (a batch of
 _BN_LATEX = {True: (r"\gamma \hat x + \beta,\ \hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}", r"0"),
              False: (r"\gamma (x - \mu_{run}) / \sqrt{\sigma^2_{run} + \epsilon} + \beta",
                      r"\gamma / \sqrt{\sigma^2_{run} + \epsilon}")}
-_OUTPUT_TEXT = {"sigmoid": "p = sigmoid(z)", "softmax": "p = softmax(z) = exp(z) / sum(exp(z))", "identity": "p = z"}
-_OUTPUT_LATEX = {"sigmoid": r"p = \sigma(z)", "softmax": r"p = e^{z} / \sum_k e^{z_k}", "identity": r"p = z"}
 
 
 @dataclass
@@ -237,6 +239,13 @@ class Trace:
         if self.optimizer.startswith("SGD(") and "momentum" not in self.optimizer:
             return "W - lr * dL/dW"
         return f"{self.optimizer}: its first step from a fresh state"
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's display: the tables of ``backproplab trace --markdown``, formulas in LaTeX."""
+        try:
+            return to_markdown(self)
+        except Exception:  # a display never raises: the text form instead
+            return "<pre>" + html.escape(repr(self)) + "</pre>"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: ``{"input", "target", "loss", "layers": [{"name", "W", "b", "z", "a", "delta", ...}]}``."""
@@ -410,34 +419,3 @@ def _step(layer: Layer, out: np.ndarray, deriv: np.ndarray, train: bool) -> Step
         if isinstance(layer, Dropout) and not train:
             text, latex = ("x (evaluation: no dropout)", "1"), ("x", "1")
     return Step(kind, text[0], text[1], latex, out.copy(), deriv.copy())
-
-
-def output_formula(t: Trace, latex: bool = False) -> str:
-    """``p = f(z)`` for the trace's output activation.
-
-    Examples
-    --------
-    >>> import backproplab as bp
-    >>> from backproplab.explain.trace import output_formula, trace
-    >>> t = trace(bp.mlp([2, 3], output="softmax"), [1.0, 0.0], 2)
-    >>> output_formula(t)
-    'p = softmax(z) = exp(z) / sum(exp(z))'
-    """
-    return (_OUTPUT_LATEX if latex else _OUTPUT_TEXT)[t.output]
-
-
-def loss_formula(t: Trace, latex: bool = False) -> str:
-    """The loss of one row as a formula.
-
-    Examples
-    --------
-    >>> import backproplab as bp
-    >>> from backproplab.explain.trace import loss_formula, trace
-    >>> print(loss_formula(trace(bp.mlp([2, 1], output="identity"), [1.0, 0.0], 0.5), latex=True))
-    L = \\overline{(p - y)^2}
-    """
-    text = {BinaryCrossEntropy.name: ("L = -mean(y log p + (1 - y) log(1 - p))",
-                                      r"L = -\overline{y \log p + (1 - y) \log(1 - p)}"),
-            CrossEntropy.name: ("L = -sum(y log p)", r"L = -\sum_k y_k \log p_k"),
-            "mse": ("L = mean((p - y)**2)", r"L = \overline{(p - y)^2}")}
-    return text[t.loss_name][int(latex)]

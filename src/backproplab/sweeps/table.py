@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from ..core import _html
 from ..experiments.stats import band
 from .spec import SweepSpec
+from .store import csv_value
 
 
 def summarize(overrides: Mapping[str, Any], arrays: Mapping[str, np.ndarray], threshold: float) -> dict[str, Any]:
@@ -78,6 +80,10 @@ class SweepTable:
     def column(self, name: str) -> list[Any]:
         return [row.get(name) for row in self.rows]
 
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the rows as a table (at most ``MAX_HTML_ROWS``), numbers to 4 digits."""
+        return _html.safe(lambda: table_html(self), self)
+
     def to_pandas(self) -> Any:
         """The table as a ``pandas.DataFrame`` (pandas is not a dependency: install it to use this)."""
         try:
@@ -85,6 +91,27 @@ class SweepTable:
         except ImportError:
             raise ImportError("SweepTable.to_pandas needs pandas: pip install pandas") from None
         return pd.DataFrame(self.rows, columns=self.columns)
+
+
+#: Rows a notebook shows of a sweep table (a sampled sweep may have thousands of cells).
+MAX_HTML_ROWS = 200
+
+
+def table_html(table: SweepTable) -> str:
+    """The sweep table as HTML: one row per cell in grid order, the swept keys first."""
+    def cell(value: Any, swept: bool) -> str:
+        if swept or isinstance(value, (tuple, list)):
+            return csv_value(value)  # as in results.csv and the CLI: [2, 4]
+        if isinstance(value, float) and not np.isfinite(value):
+            return "never" if value > 0 else "-"
+        return _html.number(value) if value is not None else ""
+
+    rows = [[cell(row.get(c), c in table.keys) for c in table.columns] for row in table.rows[:MAX_HTML_ROWS]]
+    numeric = [c not in table.keys for c in table.columns]
+    more = f"; the first {MAX_HTML_ROWS} shown" if len(table.rows) > MAX_HTML_ROWS else ""
+    where = _html.escape(f"sweep directory: {table.out}") if table.out is not None else ""
+    return _html.box(f"Sweep of {', '.join(table.keys)}: {len(table.rows)} cells (medians over the seeds){more}",
+                     _html.table(table.columns, rows, numeric=numeric), where)
 
 
 def table_of(spec: SweepSpec, cells: Sequence[dict[str, Any]], results: Sequence[dict[str, np.ndarray]],

@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from ..core import _html
 from ..core.losses import Loss
 from ..core.network import Network
 from ..core.optim import Optimizer
+from ._display import history_html
 
 
 class History:
@@ -97,6 +99,20 @@ class History:
     def n_diverged(self) -> int:
         """How many runs diverged and were frozen (0 without a runs axis)."""
         return len(self.diverged)
+
+    def plot(self, title: str = "") -> Any:
+        """The learning curves (``backproplab.train.plot.learning_curves``): a matplotlib ``Figure``.
+
+        Needs matplotlib (``pip install "backproplab[report]"``); in Jupyter the figure
+        shows as a PNG without pyplot.
+        """
+        from .plot import learning_curves  # matplotlib is imported when a figure is drawn, never before
+
+        return learning_curves(self, title)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the final metrics and an inline SVG of the loss (a band over runs)."""
+        return _html.safe(lambda: history_html(self), self)
 
     def __repr__(self) -> str:
         runs = f", runs={self.runs}, diverged={self.n_diverged}" if self.runs else ""

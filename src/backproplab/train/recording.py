@@ -38,12 +38,14 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_positive_int
+from ..core import _html
 from ..core._archive import read_archive, write_archive
 from ..core.layers import ACTIVATIONS, Dense
 from ..core.losses import OUTPUTS, Loss
 from ..core.network import Network, check_data
 from ..core.regularization import BatchNorm
 from ..errors import ModelFileError
+from ._display import recording_html, recording_summary
 from .callbacks import Callback, FitState
 
 FORMAT = "backproplab-recording"
@@ -220,7 +222,7 @@ def health_flags(grad_norm: np.ndarray, update_ratio: np.ndarray, factor: float 
     return flags
 
 
-@dataclass
+@dataclass(repr=False)
 class Recording:
     """Frames of one training run, stacked along a leading frame axis ``F``.
 
@@ -245,6 +247,12 @@ class Recording:
     @property
     def n_frames(self) -> int:
         return len(self.epochs)
+
+    def __repr__(self) -> str:  # a summary: the arrays' dump ran to 100,000 characters
+        return recording_summary(self)
+
+    def _repr_html_(self) -> str:
+        return _html.safe(lambda: recording_html(self), self)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the recording as an ``.npz`` with a JSON header, atomically."""

@@ -1,7 +1,8 @@
 """Figures of a multi-class run: the confusion matrix and the learning curves (train and validation).
 
 Both take plain results (a count matrix, a ``History``) and return a
-``matplotlib.figure.Figure``; saving is the caller's job.
+``matplotlib.figure.Figure``; saving is the caller's job. The learning curves are
+``History.plot()``'s figure and live with it in ``backproplab.train.plot``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from ..train.loop import History
-from ._style import PANEL, panels
+from ..train.plot import Figure, learning_curves
+from ._style import PANEL
+
+__all__ = ["confusion_matrix_figure", "learning_curves"]
 
 
 def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str] | None = None, title: str = "") -> Figure:
@@ -44,33 +46,4 @@ def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str] | None = 
     ax.set_ylabel("true class")
     accuracy = np.trace(cm) / max(cm.sum(), 1)
     ax.set_title(f"{title + ': ' if title else ''}confusion matrix (accuracy {accuracy:.3f})")
-    return fig
-
-
-def learning_curves(history: History, title: str = "") -> Figure:
-    """Loss (left) and accuracy (right, for classifiers) per epoch, training and validation.
-
-    With a runs axis each curve is the median over the runs with a band from the
-    smallest to the largest value.
-    """
-    metrics = [m for m in ("loss", "accuracy") if m in history]
-    fig, axes = panels(len(metrics))
-    epochs = np.arange(1, history.epochs + 1)
-    for ax, metric in zip(axes, metrics, strict=True):
-        for prefix, label, color in (("", "training", "C0"), ("val_", "validation", "C1")):
-            if prefix + metric not in history:
-                continue
-            values = history[prefix + metric]  # (E,) or (E, R)
-            if values.ndim == 2:
-                ax.fill_between(epochs, np.nanmin(values, axis=1), np.nanmax(values, axis=1), color=color, alpha=0.2,
-                                linewidth=0)
-                values = np.nanmedian(values, axis=1)
-            ax.plot(epochs, values, color=color, label=label)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
-        if metric == "loss":
-            ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(f"{title + ': ' if title else ''}learning curves")
     return fig

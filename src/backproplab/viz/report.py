@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..experiments.build import Trained
-from ._style import color, panels
+from ._style import Figure, color, panels
 
 
 def loss_curves(runs: Sequence[Trained]) -> Figure:

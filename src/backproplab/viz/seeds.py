@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
 from ..experiments.reproduce import FunctionResult
-from ._style import color, panels
+from ._style import Figure, color, panels
 
 
 def _with_stats(items: Sequence[FunctionResult]) -> list[FunctionResult]:

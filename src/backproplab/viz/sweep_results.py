@@ -17,9 +17,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from ._style import PANEL
+from ._style import PANEL, Figure
 
 if TYPE_CHECKING:  # the type only: viz draws tables that sweeps/ computes, and never imports it
     from ..sweeps.table import SweepTable

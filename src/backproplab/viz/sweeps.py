@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..experiments.beyond import ActivationSweep, WidthSweep
-from ._style import color, panels
+from ._style import Figure, color, panels
 
 
 def width_curves(sweep: WidthSweep, report_epochs: int | None = None) -> Figure:
