@@ -31,7 +31,7 @@ FLOORS: dict[str, tuple[str, ...]] = {
     "core": ("core",),
     "learning": ("files", "train", "data"),
     "analysis": ("experiments", "sweeps", "present", "viz", "explain", "landscape"),
-    "faces": ("cli", "web", "sklearn", "__init__", "__main__"),
+    "faces": ("cli", "web", "sklearn", "notebook", "__init__", "__main__"),
 }
 #: At most this many modules at the package's top level: everything else lives in the folder of its floor.
 TOP_LEVEL_LIMIT = 6

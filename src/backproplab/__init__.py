@@ -20,7 +20,9 @@ from .files.io import load_model as load
 from .train.callbacks import Callback, FitState, History
 from .train.checkpoint import load_checkpoint
 from .train.early_stopping import EarlyStopping, evaluate
+from .train.live import LivePlot
 from .train.loop import fit
+from .train.recording import Recorder
 from .train.schedules import CosineDecay, ExponentialDecay, InverseScaling, ReduceOnPlateau, StepDecay
 
 
@@ -30,6 +32,10 @@ def __getattr__(name: str) -> object:
         from .sweeps.run import sweep
 
         return sweep
+    if name == "explore":  # the notebook face (the explorer page and its data): imported on first use too
+        from .notebook.explore import explore
+
+        return explore
     raise AttributeError(f"module 'backproplab' has no attribute {name!r}")
 
 
@@ -55,6 +61,7 @@ __all__ = [
     "InverseScaling",
     "Layer",
     "LeakyReLU",
+    "LivePlot",
     "Loss",
     "MeanSquaredError",
     "ModelFileError",
@@ -62,6 +69,7 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "ReLU",
+    "Recorder",
     "ReduceOnPlateau",
     "Sigmoid",
     "StepDecay",
@@ -69,6 +77,7 @@ __all__ = [
     "TrainingInterrupted",
     "__version__",
     "evaluate",
+    "explore",
     "fit",
     "gradcheck",
     "load",

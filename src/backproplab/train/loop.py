@@ -29,6 +29,7 @@ from . import checkpoint as _checkpoint
 from .callbacks import Callback, EpochTotals, FitState, History
 from .divergence import Divergence, diverged_summary
 from .early_stopping import attach
+from .live import LivePlot
 from .progress import progress_bar
 
 __all__ = ["Callback", "FitState", "History", "fit"]
@@ -53,6 +54,7 @@ def fit(
     validation: tuple[Any, Any] | None = None,
     early_stopping: Any = None,
     batch_order: Callable[[int], np.ndarray | None] | None = None,
+    live: int | None = None,
     seed: int | None = None,
 ) -> History:
     """Train ``net`` in place by mini-batch gradient descent.
@@ -107,6 +109,9 @@ def fit(
         replaces ``shuffle`` and ``shuffle_seed``'s draw, so another library's shuffling
         can be replayed (the scikit-learn estimators replay scikit-learn's). Its
         state is not saved, so it cannot be combined with ``checkpoint`` or ``resume``.
+    live : int, optional
+        In a Jupyter kernel, redraw the loss in place every ``live`` epochs
+        (``LivePlot(every=live)`` added to the callbacks); elsewhere nothing.
     seed : int, optional
         The earlier name of ``shuffle_seed``: still accepted, with a ``DeprecationWarning``.
 
@@ -144,7 +149,7 @@ def fit(
     (2000, 100)
     """
     X, Y, loss_fn = check_data(net, X, y, loss)
-    optimizer, callbacks = _check_arguments(net, loss_fn, optimizer, callbacks, validation, early_stopping)
+    optimizer, callbacks = _check_arguments(net, loss_fn, optimizer, callbacks, validation, early_stopping, live)
     epochs, batch_size = check_positive_int("epochs", epochs), check_positive_int("batch_size", batch_size)
     shuffle_seed = renamed("fit", "shuffle_seed", shuffle_seed, 0, "seed", seed)
     rng = np.random.default_rng(check_positive_int("shuffle_seed", shuffle_seed, minimum=0))  # None: irreproducible
@@ -200,13 +205,14 @@ def fit(
 
 
 def _check_arguments(
-    net: Network, loss_fn: Loss, optimizer: Any, callbacks: Sequence[Any], validation: Any, early_stopping: Any
+    net: Network, loss_fn: Loss, optimizer: Any, callbacks: Sequence[Any], validation: Any, early_stopping: Any,
+    live: int | None = None,
 ) -> tuple[Optimizer, list[Callback]]:
     """``fit``'s optimizer (default ``SGD(0.1)``) and its callbacks: validation first, the caller's, early stopping."""
     optimizer = SGD(0.1) if optimizer is None else optimizer
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a backproplab Optimizer, got {type(optimizer).__name__}")
-    callbacks = list(callbacks)
+    callbacks = list(callbacks) + ([LivePlot(every=check_positive_int("live", live))] if live is not None else [])
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"callbacks must be Callback instances, got {type(cb).__name__}")

@@ -100,6 +100,18 @@ def explore_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None
         If the directory's ``model.npz`` differs from the re-trained network.
     """
     run_dir = Path(run_dir)
+    return write_explorer(record_run(run_dir), Path(out) if out is not None else run_dir / EXPLORER_NAME)
+
+
+def record_run(run_dir: str | os.PathLike) -> Recording:
+    """The recording of a run directory: its config re-trained with a recorder, checked against its model.npz.
+
+    Raises
+    ------
+    RunMismatchError
+        If the directory's ``model.npz`` differs from the re-trained network.
+    """
+    run_dir = Path(run_dir)
     config = load_config(run_dir / "config.toml")
     recording, trained = record_config(config)
     model = run_dir / "model.npz"
@@ -112,4 +124,4 @@ def explore_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None
             )
     else:
         print(f"note: {run_dir} has no model.npz; the explorer shows the config re-trained", file=sys.stderr)
-    return write_explorer(recording, Path(out) if out is not None else run_dir / EXPLORER_NAME)
+    return recording
