@@ -304,6 +304,16 @@ class Recorder(Callback):
     ----------
     recording : Recording or None
         Filled by ``on_fit_end``.
+
+    Examples
+    --------
+    >>> import backproplab as bp
+    >>> from backproplab.data import logic_table
+    >>> X, y = logic_table("xor")
+    >>> recorder = bp.Recorder(X, y, max_frames=50)
+    >>> _ = bp.fit(bp.mlp([2, 8, 1], seed=0), X, y, epochs=500, progress=False, callbacks=[recorder])
+    >>> recorder.recording  # a frame every 10 epochs and the initial one; bp.explore(recorder) shows them
+    Recording(frames=51, epochs=0..500, sizes=[2, 8, 1])
     """
 
     def __init__(
