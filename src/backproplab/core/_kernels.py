@@ -32,7 +32,8 @@ import numpy as np
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``a @ b`` (``np.matmul``, broadcasting over a leading runs axis), optionally into ``out``.
 
-    Three cases where ``np.matmul`` is slow; the values are its own, bit for bit:
+    ``b`` in the runs-last layout of stacked weights goes to ``runs_last_matmul``.
+    Otherwise, three cases where ``np.matmul`` is slow; the values are its own, bit for bit:
 
     - two 2-D operands (one network): ``ndarray.dot`` runs the same BLAS product
       at a quarter of matmul's per-call cost, which for the report's 2-8-1
@@ -50,12 +51,13 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     with the other two against 0.98-1.06 s without; B2 float64 moved within
     the noise (1.08-1.17 against 1.10-1.12 s).
     """
-    if runs_last(b):  # stacked weights or gradients in the runs-last layout (module docstring)
-        return runs_last_matmul(a, b, out)
     # Each test below only picks a way to compute the same product (bit for bit, as the tests of the
-    # fast paths check): a mutant of a test changes the speed, never a value.
+    # fast paths check): a mutant of a test changes the speed, never a value. One network's case first:
+    # B1's step is mostly these calls.
     if a.ndim == 2 and b.ndim == 2 and (out is None or a.dtype == b.dtype == out.dtype):  # pragma: no mutate
         return a.dot(b, out=out)
+    if runs_last(b):  # stacked weights or gradients in the runs-last layout (module docstring)
+        return runs_last_matmul(a, b, out)
     if a.ndim == 3 and b.ndim == 3 and a.shape[-1] == 1:  # pragma: no mutate
         return np.einsum("rbk,rkd->rbd", a, b, out=out)  # (R, B, 1) @ (R, 1, D): one product per entry
     if a.ndim == 2 and b.ndim == 3 and not a.flags.c_contiguous:  # pragma: no mutate
@@ -72,14 +74,16 @@ def sum_over_batch(dout: np.ndarray, out: np.ndarray) -> np.ndarray:
     networks, ``(1000, 4, 1)``: 42 against 182 us per call; ``(1000, 4, 8)``:
     214 against 1217 us; measured 2026-12-01 at load 11). Its order of
     summation for ``D = 1`` is not NumPy's sequential one, and the report's
-    numbers (``backproplab reproduce``) were computed with it: it stays.
+    numbers (``backproplab reproduce``) were computed with it: it stays. In the
+    runs-last layout the batch is the slowest axis, and ``np.add.reduce`` over it
+    adds whole rows of runs at a time.
     """
-    if runs_last(dout) and runs_last(out):  # (B, D, R) summed over B: passes over contiguous runs
-        np.add.reduce(dout.transpose(1, 2, 0), axis=0, out=out.transpose(1, 2, 0)[0])
-    elif dout.ndim == 3:  # pragma: no mutate (a choice of loop: both branches sum over the batch)
-        np.einsum("rbd->rd", dout, out=out[:, 0, :])
-    else:
+    if dout.ndim == 2:
         dout.sum(axis=-2, keepdims=True, out=out)
+    elif runs_last(dout) and runs_last(out):  # pragma: no mutate (a choice of loop, as below)
+        np.add.reduce(dout.transpose(1, 2, 0), axis=0, out=out.transpose(1, 2, 0)[0])  # (B, D, R) -> (D, R)
+    else:  # pragma: no mutate (a choice of loop: both branches sum over the batch)
+        np.einsum("rbd->rd", dout, out=out[:, 0, :])
     return out
 
 
