@@ -125,7 +125,8 @@ class LogLoss(_SklearnLoss):
     name, output = "sklearn_log_loss", "softmax"
 
     def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
-        return float(-np.average(xlogy(y, _clipped(p)), weights=sw, axis=0).sum())
+        # y log p with p clipped away from 0 is finite, so this is scikit-learn's xlogy, and cheaper
+        return float(-np.average(y * np.log(_clipped(p)), weights=sw, axis=0).sum())
 
 
 class BinaryLogLoss(_SklearnLoss):
@@ -135,7 +136,7 @@ class BinaryLogLoss(_SklearnLoss):
 
     def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
         p = _clipped(p)
-        return float(-np.average(xlogy(y, p) + xlogy(1 - y, 1 - p), weights=sw, axis=0).sum())
+        return float(-np.average(y * np.log(p) + (1 - y) * np.log(1 - p), weights=sw, axis=0).sum())
 
 
 class SquaredError(_SklearnLoss):
