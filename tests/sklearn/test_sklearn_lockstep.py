@@ -142,20 +142,18 @@ def test_float32_input_trains_in_float32_in_lockstep(iris, solver):
     X32 = X.astype(np.float32)
     theirs, mine = both("MLPClassifier", X32, y, hidden_layer_sizes=(10,), max_iter=20, random_state=0,
                         solver=solver)
-    # scikit-learn's lbfgs unpacks SciPy's float64 vector into its coefs_: it computes in float64 from its
-    # float32 start and ends with float64 coefs_. Ours does the same; sgd and adam stay in float32. (SciPy hands
-    # scikit-learn's objective the float32 start as it is, so its first evaluation is in float32: 5e-8 apart
-    # after one iteration, a few 1e-6 after twenty.)
-    dtype = np.float64 if solver == "lbfgs" else np.float32
-    assert all(a.dtype == b.dtype == dtype for a, b in zip(mine.coefs_, theirs.coefs_, strict=True))
-    assert mine.net_.dtype == dtype and mine.predict_proba(X32).dtype == dtype
+    assert all(a.dtype == np.float32 for a in mine.coefs_ + mine.intercepts_)
+    assert mine.net_.dtype == np.float32 and mine.predict_proba(X32).dtype == np.float32
     assert mine.n_iter_ == theirs.n_iter_
-    tol = 2e-5  # float32's eps is 1.2e-7; 20 epochs of it
+    # float32's eps is 1.2e-7; 20 epochs of it. scikit-learn's lbfgs unpacks SciPy's float64 vector into its
+    # coefs_, so it computes in float64 after the first evaluation (and ends with float64 coefs_); ours stays
+    # float32, and L-BFGS's curvature pairs amplify the difference a little.
+    tol = 1e-4 if solver == "lbfgs" else 2e-5
     for a, b in zip(theirs.coefs_ + theirs.intercepts_, mine.coefs_ + mine.intercepts_, strict=True):
         np.testing.assert_allclose(b, a, rtol=0, atol=tol)
     reg_theirs, reg_mine = both("MLPRegressor", X32, X32[:, 0] - X32[:, 1], hidden_layer_sizes=(6,), max_iter=20,
                                 random_state=1, solver=solver)
-    assert reg_mine.predict(X32).dtype == reg_theirs.predict(X32).dtype == dtype
+    assert reg_mine.predict(X32).dtype == np.float32
     np.testing.assert_allclose(reg_mine.predict(X32), reg_theirs.predict(X32), rtol=0, atol=tol)
 
 

@@ -142,18 +142,6 @@ class _BaseMLP(BaseEstimator):
         self._sync()
         self.n_iter_, self.t_ = getattr(self, "n_iter_", 0), getattr(self, "t_", 0)
 
-    def _upcast(self) -> None:
-        """The network in float64 with its current values, as scikit-learn's L-BFGS leaves ``coefs_``.
-
-        scikit-learn unpacks SciPy's float64 parameter vector into ``coefs_``, so after the
-        first evaluation it computes in float64 and ends with float64 coefficients; the
-        start is its float32 draw. The same here, so that both take the same path.
-        """
-        state = self.net_.state_dict(copy=True)
-        sizes = [self.net_.n_inputs, *(W.shape[1] for W in self._weights())]
-        self._build(sizes, np.dtype(np.float64), 0, "sklearn_uniform")
-        self.net_.load_state_dict(state)
-
     def _weights(self) -> list[np.ndarray]:
         return [p for name, p in self.net_.params.items() if name.endswith(".W")]
 
@@ -227,9 +215,7 @@ class _BaseMLP(BaseEstimator):
         else:
             self._sync()
         if self.solver == "lbfgs":
-            if self.net_.dtype != np.float64:
-                self._upcast()  # scikit-learn's lbfgs computes in float64 from its float32 start
-            self._fit_lbfgs(X.astype(np.float64), Y.astype(np.float64), None if sw is None else sw.astype(np.float64))
+            self._fit_lbfgs(X, Y, sw)
         else:
             if not first:
                 _stochastic.start(self, fresh=False)
