@@ -69,7 +69,7 @@ def test_interpolate_refuses_another_architecture_and_bad_data():
 def test_hessian_refuses_a_bad_step_and_spectrum_a_non_square_matrix():
     with pytest.raises(ValueError, match="step"):
         hessian(bp.mlp([2, 2, 1]), X, y, step=0)
-    with pytest.raises(ValueError, match="hessian needs a float64 network .* this one is float32"):
+    with pytest.raises(ValueError, match=r"hessian needs a float64 network .* this one is float32"):
         hessian(bp.mlp([2, 2, 1], dtype="float32"), X, y)
     with pytest.raises(ValueError, match=r"H must be square, \(P, P\) or \(R, P, P\), got shape \(2, 3\)"):
         spectrum(np.zeros((2, 3)))
