@@ -450,3 +450,18 @@ def test_a_stacked_model_file_holds_c_ordered_arrays_as_before(tmp_path):
     loaded = bp.load(path)
     for name, p in net.params.items():
         assert np.array_equal(loaded.params[name], p) and _kernels.runs_last(loaded.params[name])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.none(), st.integers(1, 4)), st.integers(1, 7), st.integers(1, 6), st.booleans(),
+       st.integers(0, 2**16))
+def test_put_along_last_writes_what_put_along_axis_writes(runs, batch, k, runs_last_layout, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(*(() if runs is None else (runs,)), batch, k))
+    if runs is not None and runs_last_layout:
+        a = _kernels.stack_runs_last(a)  # not C-contiguous: put_along_axis itself
+    index = rng.integers(0, k, size=(*a.shape[:-1], 1))
+    expected = a.copy()
+    np.put_along_axis(expected, index, -7.0, axis=-1)
+    assert _kernels.put_along_last(a, index, -7.0) is None
+    np.testing.assert_array_equal(a, expected)

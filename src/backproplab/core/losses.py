@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_float_array, check_choice
+from ._kernels import put_along_last
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -282,7 +283,7 @@ def _shifted_exp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     top = z.argmax(axis=-1)[..., None]
     shifted = z - z.max(axis=-1, keepdims=True)  # the entries at `top`
     e = np.exp(shifted)
-    np.put_along_axis(e, top, 0.0, axis=-1)
+    put_along_last(e, top, 0.0)  # np.put_along_axis(e, top, 0.0, axis=-1)
     return top, shifted, e
 
 
@@ -298,7 +299,7 @@ def _mean_nll(shifted: np.ndarray, e: np.ndarray, y: np.ndarray) -> np.ndarray |
 
 def _softmax_minus(top: np.ndarray, e: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``(softmax - y) / B``, written over ``e``: the values of ``softmax(z)``, bit for bit."""
-    np.put_along_axis(e, top, 1.0, axis=-1)  # exp(0) back in place: e is now exp(z - max)
+    put_along_last(e, top, 1.0)  # exp(0) back in place: e is now exp(z - max)
     e /= np.add.reduce(e, axis=-1, keepdims=True)
     e -= y
     e /= e.shape[-2]
