@@ -70,3 +70,68 @@ def test_a_refused_state_leaves_a_network_that_saves_and_loads(tmp_path):
     again = bp.load(net.save(tmp_path / "m.npz"))
     X = np.ones((2, 3))
     assert np.array_equal(again.predict_proba(X), net.predict_proba(X))
+
+
+# --- one door for every piece of state (issue 21, part 2) -------------------------------------
+def test_no_module_reads_or_writes_another_objects_vars():
+    from pathlib import Path
+
+    src = Path(bp.__file__).parent
+    offenders = [str(p.relative_to(src)) for p in src.rglob("*.py") if "vars(" in p.read_text()]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("seed", [3, [3, 4]])
+def test_dropout_generators_go_through_the_door(seed):
+    X = np.ones((5, 3))
+    net = bp.mlp([3, 4, 1], dropout=0.5, seed=seed)
+    state = net.state_dict(generators=True)
+    assert [k for k in state if ".rng." in k] == [f"2.rng.{k}" for k in range(1 if isinstance(seed, int) else 2)]
+    assert "2.rng.0" not in net.state_dict(), "a model file keeps arrays only"
+    first = net.forward(X, train=True)
+    assert not np.array_equal(first, net.forward(X, train=True)), "a new mask"
+    net.load_state_dict(state)
+    assert np.array_equal(first, net.forward(X, train=True)), "the generators went back"
+
+
+def test_a_bad_generator_state_is_refused_naming_it_before_anything_is_written():
+    net = bp.mlp([3, 4, 1], dropout=0.5)
+    state = net.state_dict(copy=True, generators=True)
+    state["0.W"] += 1
+    state["2.rng.0"] = {"bit_generator": "PCG64", "state": "nonsense"}
+    with pytest.raises(ValueError, match=r"state '2\.rng\.0' is not a usable generator state"):
+        net.load_state_dict(state)
+    assert not np.array_equal(net.params["0.W"], state["0.W"])
+
+
+def test_the_optimizer_door_refuses_what_it_cannot_hold():
+    opt = bp.SGD(0.1, momentum=0.9)
+    with pytest.raises(TypeError, match="optimizer state must be a dict with keys 't' and 'buffers'"):
+        opt.load_state_dict(None)
+    with pytest.raises(ValueError, match="'t' must be an int >= 0"):
+        opt.load_state_dict({"t": -1, "buffers": {}})
+    with pytest.raises(TypeError, match=r"0\.W/velocity must hold real numbers"):
+        opt.load_state_dict({"t": 1, "buffers": {"0.W": {"velocity": np.array(["x"])}}})
+    opt.load_state_dict({"t": 3, "buffers": {"0.W": {"velocity": np.ones(2)}}})
+    assert opt.t == 3 and np.array_equal(opt.state_dict()["buffers"]["0.W"]["velocity"], np.ones(2))
+
+
+def test_gradcheck_leaves_the_network_and_its_generators_as_they_were():
+    X, y = np.random.default_rng(0).normal(size=(6, 3)), np.array([0, 1, 1, 0, 1, 0])
+    net = bp.mlp([3, 4, 1], dropout=0.5, batch_norm=True, seed=[1, 2])
+    before = net.state_dict(copy=True, generators=True)
+    assert bp.gradcheck(net, X, y).passed
+    after = net.state_dict(generators=True)
+    assert before.keys() == after.keys()
+    assert all(np.array_equal(v, after[k]) if isinstance(v, np.ndarray) else v == after[k] for k, v in before.items())
+
+
+def test_a_single_run_copy_draws_the_masks_of_that_run_alone():
+    X = np.ones((5, 3))
+    stacked = bp.mlp([3, 4, 1], dropout=0.5, seed=[5, 6, 7])
+    one = stacked.single_run_copy(1)
+    alone = bp.mlp([3, 4, 1], dropout=0.5, seed=6)
+    assert one.runs is None and one.to_config() == alone.to_config()
+    assert np.array_equal(one.forward(X, train=True), alone.forward(X, train=True))
+    with pytest.raises(ValueError, match=r"run must be an int in \[0, 3\), got 3"):
+        stacked.single_run_copy(3)

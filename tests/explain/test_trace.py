@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 import backproplab as bp
 from backproplab.core.layers import ACTIVATIONS
 from backproplab.explain.trace import trace
-from backproplab.train.recording import single_run_copy
 
 from oracle import mlp_gradients
 
@@ -26,7 +25,7 @@ OUTPUTS = [("sigmoid", 1, 1), ("sigmoid", 2, [1.0, 0.0]), ("softmax", 3, 2), ("i
 
 def _reference(net, x, y, *, train=True, run=None):
     """``loss_and_gradients`` on the one row, on a fresh single-run copy (the dropout mask it draws is the trace's)."""
-    return bp.loss_and_gradients(single_run_copy(net, run), np.asarray(x)[None], np.asarray(y)[None], train=train)
+    return bp.loss_and_gradients(net.single_run_copy(run), np.asarray(x)[None], np.asarray(y)[None], train=train)
 
 
 def _assert_matches(t, loss, grads, tol=1e-12):

@@ -116,6 +116,9 @@ class Noise(Identity):
         super().__init__()
         self.rng = np.random.default_rng(seed)
 
+    def generators(self):  # the state door: checkpoints and gradient checks hold its randomness fixed
+        return [self.rng]
+
     def forward(self, x, *, train=True):
         return x + self.rng.normal(size=x.shape) if train else x
 
@@ -250,11 +253,14 @@ def test_extended_precision_lowers_the_rounding_floor_by_orders_of_magnitude():
 class Recorder(Layer):
     """``a = x * sum(w)`` with ten parameters; remembers ``w`` at every forward, to see which entry moved."""
 
+    seen: list[np.ndarray]
+
     def __init__(self) -> None:
         super().__init__()
         self.params = {"w": np.linspace(0.1, 1.0, 10)}
         self.grads = {"w": np.zeros(10)}
-        self.seen: list[np.ndarray] = []
+        # On the class: gradcheck evaluates copies of the network (Network.copy), and they record here too.
+        type(self).seen = []
 
     def forward(self, x, *, train=True):
         self.seen.append(np.array(self.params["w"], dtype=float))

@@ -119,11 +119,11 @@ def test_predict_proba_overflow_is_an_error_without_runs_and_nan_or_inf_with_the
 
 def test_set_params_refuses_other_names_and_shapes():
     net = bp.mlp([2, 3, 1])
-    with pytest.raises(ValueError, match=r"parameter names differ: expected \['0.W', '0.b', '2.W', '2.b'\]"):
+    with pytest.raises(ValueError, match=r"state names differ: missing \['0.b', '2.W', '2.b'\], unexpected \[\]"):
         net.set_params({"0.W": np.zeros((2, 3))})
     params = net.copy_params()
     params["2.b"] = np.zeros((1, 2))
-    with pytest.raises(ValueError, match=r"parameter '2.b' has shape \(1, 2\), expected \(1, 1\)"):
+    with pytest.raises(ValueError, match=r"state '2.b' has shape \(1, 2\), expected \(1, 1\)"):
         net.set_params(params)
 
 

@@ -1,9 +1,10 @@
 """A damaged checkpoint is refused, never half-loaded (issue 20, item 11).
 
 Single bits are flipped across the whole checkpoint and each of its history
-blocks, at seeded random positions, among the digits of the arrays' shapes (where
-one flipped digit once made a history silently shorter) and in the history's member
-names. Each damaged
+blocks: at seeded random positions, every bit of the digits of the history's shapes
+(where one flipped digit could make a history shorter) and the lengths in the zip's
+central directory (where one flipped bit made zipfile skip the history's entries, and
+the history vanished without a word: found by flipping every bit of a checkpoint). Each damaged
 copy must either be refused with ``ModelFileError`` or load exactly what the
 intact one holds (a flipped bit in a zip time stamp changes nothing we read).
 """
@@ -50,11 +51,16 @@ def saved(tmp_path, monkeypatch) -> Path:
 
 
 def flips(data: bytes, history: bool, sample: int, chooser: random.Random) -> list[tuple[int, int]]:
-    """(byte, bit) to flip: every bit of the digits of the history's shapes, and ``sample`` bits at random."""
+    """(byte, bit) to flip: the digits of the history's shapes, the central directory's lengths, random bits."""
     member = rb"" if history else rb"history/"  # a block holds history only; a checkpoint names it so
     shapes = re.finditer(member + rb"[a-z_]+\.npy.{0,200}?'shape': \(([0-9, ]*)\)", data, re.DOTALL)
     digits = [i for m in shapes for i in range(*m.span(1)) if data[i:i + 1].isdigit()]
-    return [(i, bit) for i in digits for bit in range(8)] + [
+    # The lengths in each central directory entry: a longer extra field or comment once swallowed the
+    # entries after it, and the history with them, without a word from zipfile (high bits, and one at random).
+    lengths = [m.start() + offset for m in re.finditer(rb"PK\x01\x02", data) for offset in (28, 29, 30, 31, 32, 33)]
+    central = [(i, bit) for i in lengths[3::2] for bit in (6, 7)] + [(chooser.choice(lengths), chooser.randrange(8))
+                                                                    for _ in range(len(lengths) // 6)]
+    return [(i, bit) for i in digits for bit in range(8)] + central + [
         (chooser.randrange(len(data)), chooser.randrange(8)) for _ in range(sample)]
 
 
@@ -101,4 +107,32 @@ def test_a_history_shorter_than_the_epochs_is_refused(saved):
     header["history_blocks"] = header["history_blocks"][:1]  # a consistent file, one block short
     write_archive(saved, FORMAT, FORMAT_VERSION, header, arrays, checksum=True)
     with pytest.raises(bp.ModelFileError, match="the history's loss has 6 rows for 10 epochs"):
+        load_checkpoint(saved)
+
+
+def test_central_directory_entries_swallowed_by_a_comment_are_refused(tmp_path):
+    """The one silent case of 25,944 single-bit flips of a 20-epoch checkpoint (every bit of it, before the fix).
+
+    A flipped bit in one entry's comment length made that comment exactly as long as
+    the two history entries after it: zipfile skipped them without a word, and the
+    checkpoint loaded with no history. Here the comment length is set so on purpose.
+    """
+    X, y = logic_table("xor")
+    saved = tmp_path / "c.npz"  # no history blocks: every row in the checkpoint itself
+    bp.fit(bp.mlp([2, 8, 1]), X, y, epochs=20, batch_size=4, progress=False, checkpoint=saved)
+    data = bytearray(saved.read_bytes())
+    entries = [m.start() for m in re.finditer(rb"PK\x01\x02", data)]
+    names = [bytes(data[e + 46:e + 46 + int.from_bytes(data[e + 28:e + 30], "little")]) for e in entries]
+    first = next(k for k, name in enumerate(names) if name.startswith(b"history/"))
+    last = max(k for k, name in enumerate(names) if name.startswith(b"history/"))
+    assert 0 < first <= last < len(entries) - 1
+    before, after = entries[first - 1], entries[last + 1]
+    comment = after - entries[first]  # the history's entries become the comment of the entry before them
+    assert int.from_bytes(data[before + 32:before + 34], "little") == 0
+    data[before + 32:before + 34] = comment.to_bytes(2, "little")
+    saved.write_bytes(bytes(data))
+    import zipfile
+
+    assert not any(n.startswith("history/") for n in zipfile.ZipFile(saved).namelist()), "zipfile no longer sees them"
+    with pytest.raises(bp.ModelFileError, match="its arrays do not match its checksum"):
         load_checkpoint(saved)

@@ -19,7 +19,6 @@ from backproplab.train.recording import (
     Recorder,
     Recording,
     health_flags,
-    single_run_copy,
 )
 
 X_XOR = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
@@ -221,7 +220,7 @@ def test_run_beyond_the_networks_runs_fails_before_training():
 
 def test_single_run_copy_is_independent():
     net = bp.mlp([2, 3, 1], seed=0, runs=2)
-    copy = single_run_copy(net, 1)
+    copy = net.single_run_copy(1)
     assert copy.runs is None
     assert np.array_equal(copy.params["0.W"], net.params["0.W"][1])
     copy.params["0.W"][...] = 0

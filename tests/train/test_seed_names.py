@@ -34,7 +34,7 @@ def test_gradcheck_sample_seed_and_its_earlier_name_draw_the_same_entries():
 def test_both_names_at_once_are_refused(call):
     X, y = logic_table("xor")
     net = bp.mlp([2, 4, 1])
-    with pytest.raises(TypeError, match="takes (shuffle|sample)_seed or its earlier name seed, not both"):
+    with pytest.raises(TypeError, match=r"takes (shuffle|sample)_seed or its earlier name seed, not both"):
         if call == "fit":
             bp.fit(net, X, y, epochs=1, shuffle_seed=1, seed=2, progress=False)
         else:

@@ -21,8 +21,8 @@ over its judged entries (CS231n's ``rel_error``), is reported for reading.
 What is checked is the function training differentiates:
 
 - *Dropout*: one mask, held fixed for the analytic gradient and for every
-  perturbed evaluation (the state of every random generator the layers hold is
-  saved and restored around each evaluation), in training mode; and the
+  perturbed evaluation (the generator states, read through ``state_dict``, are
+  loaded back before each evaluation), in training mode; and the
   network in evaluation mode as well. Both modes are reported.
 - *Kinks*: ReLU and leaky ReLU are not differentiable at 0. An entry whose
   perturbation moves any unit's input to such a layer across 0 (compared at
@@ -36,8 +36,8 @@ by default: a central difference carries a rounding error of about
 ``machine_eps * |L| / eps``, 1e-9 in float64 with ``eps = 1e-7`` (the report's
 value) but about 1e-12 in 80-bit precision.
 
-Nothing about the network changes: parameters, gradients, buffers (batch norm's
-running statistics) and random generators are restored afterwards.
+Nothing about the network changes: the check works on copies (``Network.copy``),
+reset between evaluations through the state door (``load_state_dict``).
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ def gradcheck(
     Parameters
     ----------
     net : Network
-        Left as it was: parameters, gradients, buffers and random generators are restored.
+        Left as it was: the check works on copies of it.
     X : array-like, ``(B, D_in)`` or ``(R, B, D_in)``
     y : array-like
         Targets, as for ``loss_and_gradients``.
@@ -317,28 +317,28 @@ def gradcheck(
 
     check_eps(eps, net, extended=extended)
     work = np.longdouble if extended else np.float64
-    state = _State(net)
-    try:
-        analytic = {mode: _analytic(net, X, Y, loss_fn, mode, state.reset) for mode in modes}
-        # Perturb working copies, so the network's own arrays are never touched. The forward
-        # passes then compute in their precision (X and y promote to it). In C order, so that
-        # `ravel` in `_numeric` is a view of each copy (stacked weights are stored runs-last).
-        for layer in net.layers:
-            layer.params = {key: value.astype(work, order="C") for key, value in layer.params.items()}
-        details = []
-        for mode, (grads, base_sides) in analytic.items():
-            def evaluate(mode: bool = mode) -> tuple[np.ndarray, list[np.ndarray]]:
-                state.reset()
-                z, sides = _forward(net, X, mode)
-                return np.atleast_1d(loss_fn.value(z, Y)), sides
+    # Copies of the network, so that its own arrays, buffers and generators are never touched: one
+    # to backpropagate, one whose parameters are perturbed in the working precision (X and y promote
+    # to it; in C order, so that `ravel` in `_numeric` is a view). Before every evaluation each is
+    # put back through the state door to the network's buffers and generator states, so every
+    # evaluation sees the same running statistics and draws the same dropout mask: the loss is one
+    # function of the parameters.
+    start = net.state_dict(copy=True, generators=True)
+    fixed = {name: value for name, value in start.items() if name not in net.params}
+    base, perturbed = net.copy(), net.copy(dtype=work)
+    analytic = {mode: _analytic(base, X, Y, loss_fn, mode, lambda: base.load_state_dict(start)) for mode in modes}
+    details = []
+    for mode, (grads, base_sides) in analytic.items():
+        def evaluate(mode: bool = mode) -> tuple[np.ndarray, list[np.ndarray]]:
+            perturbed.load_state_dict({**perturbed.params, **fixed})
+            z, sides = _forward(perturbed, X, mode)
+            return np.atleast_1d(loss_fn.value(z, Y)), sides
 
-            for name, p in net.params.items():
-                numeric, kinks = _numeric(p, picks[name], work(eps), evaluate, base_sides)
-                a = grads[name].ravel()[picks[name]]
-                details.append(_judge(name, "train" if mode else "eval", p.shape, picks[name], a, numeric, kinks,
-                                      rtol, atol, tiny))
-    finally:
-        state.restore()
+        for name, p in perturbed.params.items():
+            numeric, kinks = _numeric(p, picks[name], work(eps), evaluate, base_sides)
+            a = grads[name].ravel()[picks[name]]
+            details.append(_judge(name, "train" if mode else "eval", p.shape, picks[name], a, numeric, kinks,
+                                  rtol, atol, tiny))
     names = list(net.params)
     errors = {n: max(d.error for d in details if d.name == n) for n in names}
     worst = {n: max((d for d in details if d.name == n), key=lambda d: d.error).worst_index for n in names}
@@ -350,56 +350,9 @@ def gradcheck(
     )
 
 
-class _State:
-    """What a check disturbs, saved on creation: layer attributes, gradients, buffers, random generators.
-
-    ``reset`` puts the layers back as they were (every attribute but the
-    parameters being perturbed, the buffers' values, the generators' states)
-    before every evaluation, so each one draws the same dropout mask (or reuses
-    the same cached one) and sees the same running statistics; ``restore`` puts
-    everything back at the end.
-    """
-
-    def __init__(self, net: Network) -> None:
-        self.net = net
-        # Shallow copies of each layer's attributes: the same objects, put back.
-        self.attributes = [(layer, dict(vars(layer))) for layer in net.layers]
-        self.grads = {name: g.copy() for name, g in net.grads.items()}
-        self.buffers = {name: b.copy() for name, b in net.buffers.items()}
-        # `state` gives a fresh dict at every read: nothing later changes these.
-        self.states = [(g, g.bit_generator.state) for layer in net.layers for g in _generators(layer)]
-
-    def reset(self) -> None:
-        for layer, attributes in self.attributes:
-            params = layer.params  # the arrays under perturbation stay
-            vars(layer).clear()
-            vars(layer).update(attributes)
-            layer.params = params
-        for name, b in self.net.buffers.items():
-            b[...] = self.buffers[name]
-        for g, state in self.states:
-            g.bit_generator.state = state
-
-    def restore(self) -> None:
-        self.reset()
-        for layer, attributes in self.attributes:
-            layer.params = attributes["params"]  # the network's own arrays, not the working copies
-        for name, g in self.net.grads.items():
-            g[...] = self.grads[name]
-
-
 def _modal(layer: Layer) -> bool:
     """Whether ``layer`` may compute another function in training than in evaluation."""
-    return isinstance(layer, (Dropout, BatchNorm)) or bool(layer.buffers) or bool(_generators(layer))
-
-
-def _generators(layer: Layer) -> list[np.random.Generator]:
-    """The random generators a layer holds (dropout's mask streams), found among its attributes."""
-    found = []
-    for value in vars(layer).values():
-        items = value if isinstance(value, (list, tuple)) else (value,)
-        found += [g for g in items if isinstance(g, np.random.Generator)]
-    return found
+    return isinstance(layer, (Dropout, BatchNorm)) or bool(layer.buffers) or bool(layer.generators())
 
 
 def _forward(net: Network, x: np.ndarray, train: bool) -> tuple[np.ndarray, list[np.ndarray]]:

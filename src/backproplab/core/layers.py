@@ -81,32 +81,54 @@ class Layer:
         self.backward(dout)
 
     # --- the state door ------------------------------------------------------------------
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """The layer's own arrays by key: ``params`` then ``buffers`` (not copies)."""
-        return {**self.params, **self.buffers}
+    def state_dict(self, *, generators: bool = False) -> dict[str, Any]:
+        """The layer's own arrays by key: ``params`` then ``buffers`` (not copies).
+
+        With ``generators``, also the state of each random generator the layer draws
+        from, as ``"rng.0"``, ``"rng.1"``, ... (``bit_generator.state`` dicts): what a
+        checkpoint needs to draw the same dropout masks after a resume. A model file
+        keeps the arrays only.
+        """
+        state: dict[str, Any] = {**self.params, **self.buffers}
+        if generators:
+            state.update((f"rng.{k}", g.bit_generator.state) for k, g in enumerate(self.generators()))
+        return state
+
+    def generators(self) -> list[np.random.Generator]:
+        """The random generators the layer draws from (none here; ``Dropout`` has one per seed).
+
+        A layer of one's own that draws random numbers returns its generators here, so
+        that checkpoints and gradient checks hold its randomness fixed.
+        """
+        return []
 
     def check_state(self, state: Mapping[str, Any], prefix: str = "") -> None:
         """Raise unless ``state`` could be loaded: the keys and shapes of ``state_dict()``, finite real numbers.
 
-        ``prefix`` is put before each key in messages (the network passes ``"3."``).
-        A layer with more rules (batch norm's variance is never negative) adds them.
+        Generator states (``"rng.k"``) may be given, all of them or none. ``prefix`` is
+        put before each key in messages (the network passes ``"3."``). A layer with
+        more rules (batch norm's variance is never negative) adds them.
 
         Raises
         ------
         TypeError
             If ``state`` is not a mapping, or an entry is not an array of real numbers.
         ValueError
-            If a key is missing or unexpected, a shape differs, or a value is NaN or infinite.
+            If a key is missing or unexpected, a shape differs, a value is NaN or
+            infinite, or a generator state does not fit the generator.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"state must be a dict of arrays as state_dict() returns, got {type(state).__name__}")
-        own = self.state_dict()
+        own = self.state_dict(generators=any(str(k).startswith("rng.") for k in state))
         if state.keys() != own.keys():
             missing = sorted(prefix + k for k in own.keys() - state.keys())
             extra = sorted(prefix + str(k) for k in state.keys() - own.keys())
             raise ValueError(f"state names differ: missing {missing}, unexpected {extra}")
         for key, value in state.items():
             name = prefix + key
+            if key.startswith("rng."):
+                _check_generator_state(name, self.generators()[int(key[4:])], value)
+                continue
             if np.shape(value) != own[key].shape:
                 raise ValueError(f"state {name!r} has shape {np.shape(value)}, expected {own[key].shape}")
             kind = np.asarray(value).dtype.kind
@@ -116,10 +138,21 @@ class Layer:
                 raise ValueError(f"state {name!r} holds NaN or infinite values; a network's state is finite")
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Copy ``state`` into the layer's own arrays (they keep their identity), after ``check_state``."""
+        """Copy ``state`` into the layer (arrays keep their identity; generators take their states).
+
+        Checked first (``check_state``): nothing is written unless all of it fits.
+        """
         self.check_state(state)
-        for key, a in self.state_dict().items():
-            a[...] = state[key]
+        self._load(state)
+
+    def _load(self, state: Mapping[str, Any]) -> None:
+        """Write a checked ``state``: values into the layer's own arrays, states into its generators."""
+        generators = self.generators()
+        for key, value in state.items():
+            if key.startswith("rng."):
+                generators[int(key[4:])].bit_generator.state = value
+            else:
+                (self.params if key in self.params else self.buffers)[key][...] = value
 
     def to_config(self) -> dict:
         """Return the constructor arguments that rebuild this layer's shape (not its values)."""
@@ -404,6 +437,14 @@ ACTIVATIONS: dict[str, type[Layer]] = {
 def activation(name: str) -> Layer:
     """Build the activation layer registered under ``name``."""
     return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
+
+
+def _check_generator_state(name: str, generator: np.random.Generator, state: Any) -> None:
+    """Raise ``ValueError`` unless ``state`` is a state of ``generator``'s kind (tried on a scratch one)."""
+    try:
+        type(generator.bit_generator)().state = state
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ValueError(f"state {name!r} is not a usable generator state ({type(exc).__name__}: {exc})") from None
 
 
 def _arguments(config: dict) -> dict:

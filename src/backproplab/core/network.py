@@ -7,6 +7,7 @@ model files and the explorer all walk the same list.
 
 from __future__ import annotations
 
+import copy as _copy
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
@@ -21,6 +22,7 @@ from .._checks import (
     check_positive_float,
     check_positive_int,
     check_seed,
+    is_int,
 )
 from . import _html
 from . import layers as _layers
@@ -142,16 +144,24 @@ class Network:
         """
         return {name: layer.grads[key] for name, layer, key in self._slots}
 
-    def state_dict(self, *, copy: bool = False) -> dict[str, np.ndarray]:
+    def state_dict(self, *, copy: bool = False, generators: bool = False) -> dict[str, Any]:
         """Everything that makes this network what it is, by name: ``params`` then ``buffers``.
 
         The one door through which checkpoints, early stopping, model files, the
-        recorder and the divergence rollback read a network's state. The arrays
-        are the layers' own unless ``copy`` is set (then they are a snapshot).
+        recorder, the divergence rollback and gradient checks read a network's state.
+        The arrays are the layers' own unless ``copy`` is set (then they are a
+        snapshot). With ``generators``, also each layer's random generator states
+        (``"2.rng.0"``: dropout's), which a checkpoint keeps and a model file does not.
         """
-        state = {name: layer.params[key] for name, layer, key in self._slots}
+        state: dict[str, Any] = {name: layer.params[key] for name, layer, key in self._slots}
         state.update((name, layer.buffers[key]) for name, layer, key in self._buffer_slots)
-        return {name: a.copy() for name, a in state.items()} if copy else state
+        if copy:
+            state = {name: a.copy() for name, a in state.items()}
+        if generators:  # bit_generator.state is a new dict at every read: a snapshot already
+            for i, layer in enumerate(self.layers):
+                state.update((f"{i}.{key}", value) for key, value in layer.state_dict(generators=True).items()
+                             if key.startswith("rng."))
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy ``state`` (names and shapes as ``state_dict()``) into the network's own arrays.
@@ -160,6 +170,7 @@ class Network:
         present, every shape matching, finite real values, no negative variance)
         and nothing is written unless all of ``state`` passes. The arrays keep
         their identity: values are copied into them (cast to the network's dtype).
+        Generator states (``state_dict(generators=True)``) may be given, all or none.
 
         Raises
         ------
@@ -182,30 +193,79 @@ class Network:
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"state must be a dict of arrays as state_dict() returns, got {type(state).__name__}")
-        if state.keys() != (own := self.state_dict()).keys():
+        generators = any(str(name).split(".", 2)[1:2] == ["rng"] for name in state)
+        if state.keys() != (own := self.state_dict(generators=generators)).keys():
             missing, extra = sorted(own.keys() - state.keys()), sorted(map(str, state.keys() - own.keys()))
             raise ValueError(f"state names differ: missing {missing}, unexpected {extra}")
-        parts = [(layer.state_dict(), {key: state[f"{i}.{key}"] for key in layer.state_dict()})
+        parts = [{key: state[f"{i}.{key}"] for key in layer.state_dict(generators=generators)}
                  for i, layer in enumerate(self.layers)]
-        for i, (layer, (_, part)) in enumerate(zip(self.layers, parts, strict=True)):
+        for i, (layer, part) in enumerate(zip(self.layers, parts, strict=True)):
             layer.check_state(part, prefix=f"{i}.")
-        for arrays, part in parts:  # the layers' own arrays, written once all parts passed
-            for key, a in arrays.items():
-                a[...] = part[key]
+        for layer, part in zip(self.layers, parts, strict=True):  # written once every part passed
+            layer._load(part)
 
-    def set_params(self, params: dict[str, np.ndarray]) -> None:
-        """Copy values into the parameters (same names and shapes required)."""
-        own = self.params
-        if set(params) != set(own):
-            raise ValueError(f"parameter names differ: expected {sorted(own)}, got {sorted(params)}")
-        for name, value in params.items():
-            if np.shape(value) != own[name].shape:
-                raise ValueError(f"parameter {name!r} has shape {np.shape(value)}, expected {own[name].shape}")
-            own[name][...] = value
+    def copy(self, dtype: Any = None) -> Network:
+        """An independent copy: the same layers with the same state (parameters, buffers, generator states).
+
+        ``dtype`` gives the copy's parameters another precision: ``gradcheck``
+        perturbs a copy in ``np.longdouble``, never the network it was given.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import backproplab as bp
+        >>> net = bp.mlp([2, 3, 1], dropout=0.5)
+        >>> twin = net.copy()
+        >>> X = np.ones((4, 2))
+        >>> bool(np.array_equal(net.forward(X, train=True), twin.forward(X, train=True)))  # the same next mask
+        True
+        >>> twin.params["0.W"] += 1.0  # the copy's own arrays
+        >>> bool(np.array_equal(net.params["0.W"], twin.params["0.W"]))
+        False
+        """
+        twin = _copy.deepcopy(self)
+        if dtype is not None:  # the network sets its layers' parameter dicts, the contract's public attribute
+            for layer in twin.layers:
+                layer.params = {key: value.astype(dtype, order="C") for key, value in layer.params.items()}
+        return twin
+
+    def single_run_copy(self, run: int | None = None) -> Network:
+        """A network of this architecture without a runs axis, holding run ``run``'s parameters and buffers.
+
+        A per-run list of seeds (dropout's) becomes run ``run``'s seed: the copy's
+        generators start afresh from it, as run ``run`` alone would have started.
+        ``run`` is ignored for a network without a runs axis.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import backproplab as bp
+        >>> nets = bp.mlp([2, 3, 1], seed=7, runs=4)
+        >>> one = nets.single_run_copy(2)
+        >>> one.runs, bool(np.array_equal(one.params["0.W"], bp.mlp([2, 3, 1], seed=9).params["0.W"]))
+        (None, True)
+        """
+        if self.runs is not None and not (is_int(run) and 0 <= run < self.runs):
+            raise ValueError(f"run must be an int in [0, {self.runs}), got {run!r}")
+        pick = 0 if run is None else int(run)
+        config = self.to_config()
+        layers = [{**c, "seed": c["seed"][pick]} if isinstance(c.get("seed"), list) else c for c in config["layers"]]
+        one = Network.from_config({**config, "runs": None, "layers": layers})
+        one.load_state_dict({name: a[pick] if self.runs else a for name, a in self.state_dict().items()})
+        return one
+
+    def set_params(self, params: Mapping[str, Any]) -> None:
+        """Copy values into the parameters (same names and shapes required): ``load_state_dict`` with the buffers kept.
+
+        A shorthand through the state door, with its checks (finite values, names, shapes).
+        """
+        if not isinstance(params, Mapping):
+            raise TypeError(f"params must be a dict of arrays as net.params, got {type(params).__name__}")
+        self.load_state_dict({**params, **self.buffers})
 
     def copy_params(self) -> dict[str, np.ndarray]:
-        """An independent copy of the parameters."""
-        return {name: layer.params[key].copy() for name, layer, key in self._slots}
+        """An independent copy of the parameters: ``state_dict(copy=True)`` without the buffers."""
+        return {name: a for name, a in self.state_dict(copy=True).items() if name in self.params}
 
     @property
     def n_params(self) -> int:

@@ -15,9 +15,12 @@ gradient never shrinks another run's step.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
-from .._checks import check_choice, check_positive_float
+from .._checks import check_choice, check_positive_float, is_int
 
 
 class Optimizer:
@@ -91,6 +94,53 @@ class Optimizer:
     def update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         """Apply this optimizer's rule to one parameter ``p`` (in place)."""
         raise NotImplementedError
+
+    # --- the state door ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the optimizer carries from step to step: ``{"t": steps, "buffers": {name: {slot: array}}}``.
+
+        Copies: nothing later changes them. The learning rate is a setting (schedules
+        change it), not state: read and set ``lr``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import backproplab as bp
+        >>> opt = bp.Adam(0.1)
+        >>> opt.step({"w": np.ones(2)}, {"w": np.array([0.5, -0.5])})
+        >>> state = opt.state_dict()
+        >>> state["t"], sorted(state["buffers"]["w"])
+        (1, ['m', 'v'])
+        >>> again = bp.Adam(0.1)
+        >>> again.load_state_dict(state)
+        >>> again.t, bool(np.array_equal(again.state_dict()["buffers"]["w"]["v"], state["buffers"]["w"]["v"]))
+        (1, True)
+        """
+        return {"t": self.t, "buffers": {name: {k: v.copy() for k, v in slots.items()}
+                                         for name, slots in self.state.items()}}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Take the step count and buffers of ``state`` (as ``state_dict()`` gives them; copied in).
+
+        Raises
+        ------
+        TypeError, ValueError
+            If ``state`` is not such a dict, ``t`` not an int >= 0, or a buffer not a real array. (A
+            buffer may hold NaN: the moments of a run that diverged and was frozen.)
+        """
+        if not isinstance(state, Mapping) or set(state) != {"t", "buffers"}:
+            raise TypeError(f"optimizer state must be a dict with keys 't' and 'buffers', got {state!r:.80}")
+        t, buffers = state["t"], state["buffers"]
+        if not is_int(t) or t < 0:
+            raise ValueError(f"optimizer state 't' must be an int >= 0, got {t!r:.40}")
+        if not isinstance(buffers, Mapping) or not all(isinstance(slots, Mapping) for slots in buffers.values()):
+            raise TypeError("optimizer state 'buffers' must map each parameter name to a dict of arrays")
+        for name, slots in buffers.items():
+            for key, value in slots.items():
+                if np.asarray(value).dtype.kind not in "fiu":
+                    raise TypeError(f"optimizer state {name}/{key} must hold real numbers")
+        self.state = {name: {k: np.array(v) for k, v in slots.items()} for name, slots in buffers.items()}
+        self.t = int(t)
 
     def _buffer(self, name: str, key: str, like: np.ndarray) -> np.ndarray:
         """The state array ``key`` of parameter ``name``, created as zeros shaped like ``like``."""

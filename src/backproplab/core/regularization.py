@@ -81,6 +81,10 @@ class Dropout(Layer):
         self.reuse_mask = bool(reuse_mask)
         self._mask: np.ndarray | None = None  # (R, B, D) or (B, D): keep / (1 - rate), or None in evaluation
 
+    def generators(self) -> list[np.random.Generator]:
+        """The masks' generators: one, or one per run's seed."""
+        return list(self._rngs)
+
     def _draw(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         keep = 1.0 - self.rate
         if len(self._rngs) == 1:

@@ -42,7 +42,6 @@ from ..core.losses import OUTPUTS, Loss
 from ..core.network import Network, check_data
 from ..core.optim import Optimizer
 from ..core.regularization import BatchNorm, Dropout
-from ..train.recording import single_run_copy
 from .trace_text import loss_formula, output_formula, to_markdown
 
 __all__ = ["LayerTrace", "Step", "Trace", "loss_formula", "output_formula", "trace"]
@@ -338,7 +337,7 @@ def trace(
                              f"pick one with run=r (0..{net.runs - 1})")
         if isinstance(run, bool) or not isinstance(run, (int, np.integer)) or not 0 <= run < net.runs:
             raise ValueError(f"run must be an integer in 0..{net.runs - 1}, got {run!r}")
-    one = _single(net, run)
+    one = net.single_run_copy(run)  # a fresh copy: its dropout generators start from this run's seed
     x = np.asarray(x, dtype=one.dtype)
     if x.ndim != 1:
         raise ValueError(f"x must be one input row of shape ({one.n_inputs},), got shape {x.shape}")
@@ -395,15 +394,6 @@ def trace(
     return Trace(input=X[0].copy(), target=Y[0].copy(), output=one.output, loss_name=loss_fn.name,
                  loss=float(value), layers=layers, train=train,
                  optimizer=None if optimizer is None else repr(optimizer), notes=notes)
-
-
-def _single(net: Network, run: int | None) -> Network:
-    """A fresh single-run copy of ``net`` (run ``run``), with run ``run``'s dropout seeds."""
-    one = single_run_copy(net, run)
-    for i, layer in enumerate(one.layers):
-        if isinstance(layer, Dropout) and isinstance(layer.seed, list):  # per-run seeds: keep this run's
-            one.layers[i] = Dropout(layer.rate, seed=layer.seed[run or 0], stream=layer.stream)
-    return one
 
 
 def _step(layer: Layer, out: np.ndarray, deriv: np.ndarray, train: bool) -> Step:

@@ -78,7 +78,7 @@ class Checkpoint:
     optimizer: dict[str, Any]  # {"type", "repr", "lr", "t"}
     optimizer_state: dict[str, dict[str, np.ndarray]]
     rng_state: dict[str, Any]  # bit-generator state of fit's shuffling generator
-    layer_rngs: dict[str, dict[str, Any]]  # "{layer}.{attribute}" -> bit-generator state
+    layer_rngs: dict[str, dict[str, Any]]  # "{layer}._rngs.{k}" -> bit-generator state (state door: "{layer}.rng.{k}")
     buffers: dict[str, np.ndarray]  # named as Network.buffers: batch norm's running statistics
     epoch: int  # completed epochs
     metrics: dict[str, np.ndarray]  # history: name -> (epochs,) or (epochs, R)
@@ -144,8 +144,11 @@ def save_checkpoint(
         checkpoint costs the same at epoch 300,000 as at epoch 500.
     """
     buffers = net.buffers  # the file keeps the state dict's two kinds apart: "param/0.W", "buffer/1.running_mean"
-    arrays = {f"{'buffer' if name in buffers else 'param'}/{name}": a for name, a in net.state_dict().items()}
-    for name, slots in optimizer.state.items():
+    net_state = net.state_dict(generators=True)
+    arrays = {f"{'buffer' if name in buffers else 'param'}/{name}": a for name, a in net_state.items()
+              if isinstance(a, np.ndarray)}
+    opt = optimizer.state_dict()
+    for name, slots in opt["buffers"].items():
         for key, value in slots.items():
             arrays[f"optim/{name}/{key}"] = np.asarray(value)
     path = Path(path)
@@ -158,9 +161,9 @@ def save_checkpoint(
             arrays.update({f"callback/{i}/{key}": np.asarray(value) for key, value in state.items()})
     header: dict[str, Any] = {
         "architecture": net.to_config(),
-        "optimizer": {"type": type(optimizer).__name__, "repr": repr(optimizer), "lr": optimizer.lr, "t": optimizer.t},
+        "optimizer": {"type": type(optimizer).__name__, "repr": repr(optimizer), "lr": optimizer.lr, "t": opt["t"]},
         "rng": rng.bit_generator.state,
-        "layer_rngs": {name: g.bit_generator.state for name, g in _layer_generators(net).items()},
+        "layer_rngs": {_file_key(name): g for name, g in net_state.items() if not isinstance(g, np.ndarray)},
         "epoch": int(epoch),
         "diverged": {str(run): int(e) for run, e in history.diverged.items()},
         "callbacks": saved_callbacks,
@@ -302,23 +305,20 @@ def restore(ckpt: Checkpoint, net: Network, optimizer: Optimizer, rng: np.random
         for key, value in slots.items():
             if name not in params or value.shape != params[name].shape:
                 raise ModelFileError(f"{ckpt.path}: optimizer state {name}/{key} does not match the parameters")
-    generators = _layer_generators(net)
-    if set(generators) != set(ckpt.layer_rngs):
+    generators = {_state_key(key): state for key, state in ckpt.layer_rngs.items()}
+    if generators.keys() != {k for k in net.state_dict(generators=True) if k.split(".")[1] == "rng"}:
         raise ModelFileError(f"{ckpt.path}: the layers' generators do not match the network")
-    states = [(rng, ckpt.rng_state)] + [(generators[name], state) for name, state in ckpt.layer_rngs.items()]
-    for g, state in states:  # try each state on a scratch generator first: nothing changes unless all fit
-        try:
-            type(g.bit_generator)().state = state
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise ModelFileError(f"{ckpt.path}: unusable generator state ({type(exc).__name__}: {exc})") from exc
+    try:  # try fit's generator's state on a scratch one first: nothing changes unless all of it fits
+        type(rng.bit_generator)().state = ckpt.rng_state
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ModelFileError(f"{ckpt.path}: unusable generator state ({type(exc).__name__}: {exc})") from exc
     try:
-        net.load_state_dict(ckpt.state)  # checks every name and shape before it writes anything
-    except ValueError as exc:
+        # Checks every name, shape, value and generator state before it writes anything.
+        net.load_state_dict({**ckpt.state, **generators} if generators else ckpt.state)
+        optimizer.load_state_dict({"t": ckpt.optimizer["t"], "buffers": ckpt.optimizer_state})
+    except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{ckpt.path}: {exc}") from exc
-    for g, state in states:
-        g.bit_generator.state = state
-    optimizer.state = {name: {k: v.copy() for k, v in slots.items()} for name, slots in ckpt.optimizer_state.items()}
-    optimizer.t = ckpt.optimizer["t"]
+    rng.bit_generator.state = ckpt.rng_state
 
 
 def restore_callbacks(ckpt: Checkpoint, callbacks: Sequence[Callback]) -> None:
@@ -445,17 +445,16 @@ def data_fingerprint(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _layer_generators(net: Network) -> dict[str, np.random.Generator]:
-    """Random generators layers own (dropout's, one per run), as ``"{layer}.{attribute}.{k}"``."""
-    found = {}
-    for i, layer in enumerate(net.layers):
-        for attr, value in vars(layer).items():
-            many = value if isinstance(value, (list, tuple)) else [value]
-            for k, g in enumerate(many):
-                if isinstance(g, np.random.Generator):
-                    found[f"{i}.{attr}.{k}"] = g
-    return found
+def _file_key(name: str) -> str:
+    """A layer generator's name in the file: ``"2.rng.0"`` (the state door's) -> ``"2._rngs.0"`` (format 1's)."""
+    layer, _, k = name.split(".")
+    return f"{layer}._rngs.{k}"
 
+
+def _state_key(key: str) -> str:
+    """The inverse of ``_file_key``: the layer's index and the generator's, between them the state door's word."""
+    parts = key.split(".")
+    return f"{parts[0]}.rng.{parts[-1]}"
 
 
 def _split(arrays: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:

@@ -57,13 +57,6 @@ _ACTIVATION_NAMES = {cls: name for name, cls in ACTIVATIONS.items()}
 HEALTH_OK, HEALTH_VANISHING, HEALTH_EXPLODING = 0, 1, 2
 
 
-def single_run_copy(net: Network, run: int | None = None) -> Network:
-    """A network of ``net``'s architecture without a runs axis, holding run ``run``'s parameters."""
-    copy = Network.from_config({**net.to_config(), "runs": None})
-    copy.load_state_dict({name: a[run] if net.runs else a for name, a in net.state_dict().items()})
-    return copy
-
-
 def run_params(net: Network, run: int | None) -> dict[str, np.ndarray]:
     """Copies of one run's parameters (all of them when ``net`` has no runs axis)."""
     return {name: (p[run] if net.runs else p).copy() for name, p in net.params.items()}
@@ -88,7 +81,7 @@ class FrameProbe:
     Parameters
     ----------
     net : Network
-        A network without a runs axis (see ``single_run_copy``); its parameters
+        A network without a runs axis (see ``Network.single_run_copy``); its parameters
         are set before each measurement.
     X : ndarray, ``(B, D_in)``
     Y : ndarray, ``(B, K)``
@@ -350,7 +343,7 @@ class Recorder(Callback):
             X = X[self.run]
         if Y.ndim == 3:
             Y = Y[self.run]
-        copy = single_run_copy(net, self.run)
+        copy = net.single_run_copy(self.run)
         self._probe = FrameProbe(copy, X, Y, state.loss, n_probes=self.n_probes, grid=self.grid, extent=self.extent)
         self._every = self.every or max(1, math.ceil(state.epochs / self.max_frames))
         self._net = net

@@ -21,7 +21,7 @@ from ..core.layers import ACTIVATIONS
 from ..core.network import check_data, mlp
 from ..core.optim import OPTIMIZER_NAMES, get_optimizer
 from ..train.loop import fit
-from ..train.recording import FrameProbe, health_flags, run_params, single_run_copy
+from ..train.recording import FrameProbe, health_flags, run_params
 from .explorer import pack, quantize
 
 #: Logic functions (four rows, the report's data).
@@ -126,7 +126,7 @@ class Session:
         self.net = mlp([2, *s.hidden, 1], activation=s.activation, seed=s.seed)
         self.optimizer = get_optimizer(s.optimizer, s.lr)
         X, Y, self.loss = check_data(self.net, X, y)
-        self.probe = FrameProbe(single_run_copy(self.net), X, Y, self.loss, n_probes=8, grid=32)
+        self.probe = FrameProbe(self.net.single_run_copy(), X, Y, self.loss, n_probes=8, grid=32)
         self.epoch = 0
         self.losses: list[float] = []
         self._previous: dict[str, np.ndarray] | None = None
