@@ -61,11 +61,14 @@ def test_toml_round_trip_of_shipped_configs(name: str) -> None:
 
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+#: A config's name is one file name: printable, no separator, not "." or ".." (issue 20, item 9).
+names = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="/\\"),
+                min_size=1, max_size=30).filter(lambda s: s.isprintable() and s not in (".", ".."))
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    name=text, title=text, description=text,
+    name=names, title=text, description=text,
     hidden=st.lists(st.integers(1, 100_000), min_size=1, max_size=4),
     lr=st.floats(1e-300, 1e300), clip=st.none() | st.floats(1e-9, 1e9),
     epochs=st.integers(1, 10_000_000), seed=st.integers(0, 2**63 - 1), shuffle=st.booleans(),
@@ -172,3 +175,21 @@ def test_replace_validates_and_keeps_the_rest() -> None:
 def test_saved_toml_documents_every_key() -> None:
     lines = [line for line in to_toml(load_config("and")).splitlines() if "=" in line]
     assert lines and all("  # " in line for line in lines)
+
+
+@pytest.mark.parametrize("name", ["/tmp/x", "../../x", "..", ".", "", "a/b", "a\\b", "x\ny", "runs/../../etc"])
+def test_a_name_is_a_name_never_a_path(name: str) -> None:
+    # Issue 20, item 9: the default output is runs/<name> (sweeps/<name>); a path there writes anywhere.
+    with pytest.raises(ConfigError, match="name must be a name, not a path"):
+        from_dict({"name": name}, source="c.toml")
+
+
+def test_a_path_as_name_is_refused_before_train_or_sweep_write_anything(tmp_path, monkeypatch, capsys) -> None:
+    from backproplab.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.toml").write_text('name = "../escaped"\n[training]\nepochs = 2\n')
+    assert main(["train", "c.toml", "--quiet"]) == 2
+    assert main(["sweep", "c.toml", "--grid", "training.lr=[1.0]", "--quiet"]) == 2
+    assert "name must be a name" in capsys.readouterr().err
+    assert not (tmp_path.parent / "escaped").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]

@@ -67,13 +67,16 @@ def option(
     minimum: float | None = None,
     maximum: float | None = None,
     exclusive_minimum: bool = False,
+    file_name: bool = False,
 ) -> Any:
     """A dataclass field with its rule: ``doc`` (written as a comment into saved configs), allowed names, range.
 
     ``choices`` is a callable so registries are read when a value is checked, after
-    other modules have added to them.
+    other modules have added to them. ``file_name`` marks a string that names a
+    file or folder inside an output folder: one name, never a path.
     """
-    meta = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum, "exclusive": exclusive_minimum}
+    meta = {"doc": doc, "choices": choices, "minimum": minimum, "maximum": maximum, "exclusive": exclusive_minimum,
+            "file_name": file_name}
     return field(default=default, metadata=meta)
 
 
@@ -146,7 +149,7 @@ class ReferenceConfig:
 class ExperimentConfig:
     """One experiment: top-level keys plus one table per section."""
 
-    name: str = option("experiment", "short name, used for file names")
+    name: str = option("experiment", "short name, used for file names (a name, not a path)", file_name=True)
     title: str = option("", "title for tables and figures")
     description: str = option("", "one sentence on what the experiment shows")
     data: DataConfig = field(default_factory=DataConfig)
@@ -267,6 +270,8 @@ def _scalar(value: Any, tp: type, meta: Mapping[str, Any], where: str) -> Any:
             raise ConfigError(f"{where} must be a string, got {value!r}")
         if choices is not None and value not in (allowed := list(choices())):
             raise ConfigError(f"{where} must be one of {', '.join(allowed)}; got {value!r}")
+        if meta.get("file_name"):
+            _check_file_name(value, where)
         return value
     numeric = (int,) if tp is int else (int, float)
     if isinstance(value, bool) or not isinstance(value, numeric) or (tp is float and not math.isfinite(value)):
@@ -275,6 +280,19 @@ def _scalar(value: Any, tp: type, meta: Mapping[str, Any], where: str) -> Any:
     if (lo is not None and (value < lo or (exclusive and value == lo))) or (hi is not None and value > hi):
         raise ConfigError(f"{where} must be {_range(tp, meta)}, got {value!r}")
     return tp(value)
+
+
+def _check_file_name(value: str, where: str) -> None:
+    """Refuse a name that would lead a default output path elsewhere (``/tmp/x``, ``../../x``) or be no name at all.
+
+    The default output folders are ``runs/<name>`` and ``sweeps/<name>`` under the
+    working directory; a separator, ``..`` or an absolute path would let a config
+    file write anywhere the user can.
+    """
+    shown = value if len(value) <= 60 else value[:57] + "..."
+    if value in ("", ".", "..") or any(c in value for c in "/\\") or not value.isprintable():
+        raise ConfigError(f"{where} must be a name, not a path (no / or \\, not . or .., "
+                          f"no control characters); got {shown!r}")
 
 
 def _range(tp: type, meta: Mapping[str, Any]) -> str:
