@@ -32,7 +32,7 @@ distributed = pytest.importorskip("distributed")
 
 # A 3 x 2 grid of XOR cells, 50 seeds each: about a second in-process.
 SWEEP = ["sweep", "xor", "--epochs", "1000", "--grid", "model.hidden=[[2],[4],[8]]", "--grid",
-         "training.lr=[0.1, 1.0]", "--seeds", "50"]
+         "training.lr=[0.1, 1.0]", "--runs", "50"]
 CELLS = 6
 
 

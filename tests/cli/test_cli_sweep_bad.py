@@ -32,11 +32,11 @@ BAD = [
     (["xor", "--grid", 'training.optimizer=["adam"]', "--momentum", "0.5"], ["momentum", "adam"]),
     (["xor", "--grid", "training.lr=[0.1, 0.1]"], ["training.lr", "given twice"]),
     (["xor", *GRID, "--grid", "training.lr=[0.3]"], ["training.lr", "swept twice"]),
-    (["xor", "--grid", "training.seed=[1, 2]"], ["training.seed", "--seed"]),
-    (["xor", "--grid", "training.runs=[10]"], ["training.runs", "--seeds"]),
+    (["xor", "--grid", "training.seed=[1, 2]"], ["training.seed", "training.seed"]),
+    (["xor", "--grid", "training.runs=[10]"], ["training.runs", "--runs"]),
     (["xor"], ["nothing to sweep", "--grid"]),
     (["no_such_config.toml", *GRID], ["no config file", "no_such_config.toml"]),
-    (["xor", *GRID, "--seeds", "0"], ["--seeds", ">= 1"]),
+    (["xor", *GRID, "--runs", "0"], ["--runs", ">= 1"]),
     (["xor", *GRID, "--seed-chunk", "0"], ["--seed-chunk", ">= 1"]),
     (["xor", *GRID, "--threshold", "0"], ["--threshold", "> 0"]),
     (["xor", *GRID, "--epochs", "0"], ["--epochs", "from 1"]),
@@ -96,7 +96,7 @@ def test_unusable_out(tmp_path, capsys) -> None:
 def test_a_different_spec_in_an_existing_dir_is_refused_unless_overwrite(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.undo()  # this one trains
     out = tmp_path / "sweep"
-    quick = ["xor", "--epochs", "5", "--seeds", "3", "-q"]
+    quick = ["xor", "--epochs", "5", "--runs", "3", "-q"]
     assert main(["sweep", *quick, *GRID, "--out", str(out)]) == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     _check(capsys, [*quick, "--grid", "training.lr=[0.5]"], ["different sweep", "--overwrite"], out)

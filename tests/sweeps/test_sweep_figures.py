@@ -15,7 +15,7 @@ XOR = load_config("xor").replace("training", epochs=40)
 @pytest.fixture(scope="module")
 def three_keys():
     return sweep(XOR, {"model.hidden": [[2], [3]], "training.lr": [0.5, 2.0, 4.0],
-                       "model.activation": ["sigmoid", "tanh"]}, seeds=6)
+                       "model.activation": ["sigmoid", "tanh"]}, runs=6)
 
 
 def test_heatmap_has_a_panel_per_third_key_value_and_the_values_in_its_cells(three_keys) -> None:
@@ -33,7 +33,7 @@ def test_heatmap_has_a_panel_per_third_key_value_and_the_values_in_its_cells(thr
 
 
 def test_band_follows_the_table_for_one_key() -> None:
-    table = sweep(XOR, {"training.lr": [4.0, 0.5, 1.0]}, seeds=5)
+    table = sweep(XOR, {"training.lr": [4.0, 0.5, 1.0]}, runs=5)
     fig = band(table)
     loss_ax = fig.axes[0]
     x, median = loss_ax.lines[0].get_data()
@@ -45,7 +45,7 @@ def test_band_follows_the_table_for_one_key() -> None:
 
 
 def test_scatter_places_the_sampled_cells() -> None:
-    table = sweep(XOR, sample="random:5", ranges={"training.lr": (0.1, 5.0), "training.epochs": (10, 30)}, seeds=3)
+    table = sweep(XOR, sample="random:5", ranges={"training.lr": (0.1, 5.0), "training.epochs": (10, 30)}, runs=3)
     fig = scatter(table)
     offsets = fig.axes[0].collections[0].get_offsets()
     np.testing.assert_array_equal(offsets, [[r["training.lr"], r["training.epochs"]] for r in table])

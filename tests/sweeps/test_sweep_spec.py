@@ -24,7 +24,7 @@ MOONS = load_config("xor").replace("data", name="moons", n_samples=60).replace("
 
 def test_grid_cells_are_the_product_first_key_slowest() -> None:
     spec = make_spec(XOR, grid=[parse_grid("model.hidden=[[2], [4, 3]]"), parse_grid('model.activation=["tanh", '
-                                                                                     '"relu", "sigmoid"]')], seeds=3)
+                                                                                     '"relu", "sigmoid"]')], runs=3)
     cells = spec.cells()
     assert [(c["model.hidden"], c["model.activation"]) for c in cells] == [
         (h, a) for h in ((2,), (4, 3)) for a in ("tanh", "relu", "sigmoid")]
@@ -34,14 +34,14 @@ def test_grid_cells_are_the_product_first_key_slowest() -> None:
 
 
 def test_cell_keys_name_the_config_the_seeds_and_the_threshold() -> None:
-    spec = make_spec(XOR, grid=[parse_grid("training.lr=[0.1, 1.0]")], seeds=5)
+    spec = make_spec(XOR, grid=[parse_grid("training.lr=[0.1, 1.0]")], runs=5)
     keys = [cell_key(spec.cell_config(c), 0.1) for c in spec.cells()]
     assert len(set(keys)) == 2 and all(len(k) == 16 for k in keys)
-    again = make_spec(XOR, grid=[parse_grid("training.lr=[1.0, 0.1]")], seeds=5)
+    again = make_spec(XOR, grid=[parse_grid("training.lr=[1.0, 0.1]")], runs=5)
     assert [cell_key(again.cell_config(c), 0.1) for c in again.cells()] == keys[::-1]  # by content, not position
-    other_seeds = make_spec(XOR, grid=[parse_grid("training.lr=[0.1]")], seeds=6)
+    other_seeds = make_spec(XOR, grid=[parse_grid("training.lr=[0.1]")], runs=6)
     assert cell_key(other_seeds.cell_config(other_seeds.cells()[0]), 0.1) != keys[0]
-    other_start = make_spec(XOR.replace("training", seed=1), grid=[parse_grid("training.lr=[0.1]")], seeds=5)
+    other_start = make_spec(XOR.replace("training", seed=1), grid=[parse_grid("training.lr=[0.1]")], runs=5)
     assert cell_key(other_start.cell_config(other_start.cells()[0]), 0.1) != keys[0]
     assert cell_key(spec.cell_config(spec.cells()[0]), 0.2) != keys[0]
 
@@ -49,7 +49,7 @@ def test_cell_keys_name_the_config_the_seeds_and_the_threshold() -> None:
 @pytest.mark.parametrize("method", ["random", "lhs"])
 def test_samples_are_reproducible_and_inside_their_ranges(method: str) -> None:
     ranges = [parse_range('training.lr=[1e-3, 1.0, "log"]'), parse_range("training.epochs=[10, 50]")]
-    draw = lambda seed: make_spec(XOR, sample=f"{method}:12", ranges=ranges, sample_seed=seed, seeds=2).cells()  # noqa: E731
+    draw = lambda seed: make_spec(XOR, sample=f"{method}:12", ranges=ranges, sample_seed=seed, runs=2).cells()  # noqa: E731
     cells = draw(7)
     assert cells == draw(7) and cells != draw(8) and len(cells) == 12
     lr = np.array([c["training.lr"] for c in cells])
@@ -61,19 +61,19 @@ def test_samples_are_reproducible_and_inside_their_ranges(method: str) -> None:
 
 
 def test_spec_round_trips_through_sweep_toml(tmp_path) -> None:
-    spec = make_spec(XOR, grid=[parse_grid("model.hidden=[[2], [8]]")], seeds=4)
+    spec = make_spec(XOR, grid=[parse_grid("model.hidden=[[2], [8]]")], runs=4)
     raw = tomllib.loads(spec.to_toml())
     assert raw["grid"] == {"model.hidden": [[2], [8]]} and raw["seeds"] == 4
     assert raw["config"]["training"]["epochs"] == 60
     store = SweepStore(tmp_path / "s")
     store.open(spec, [])
     assert store.same_spec(spec)
-    assert not store.same_spec(make_spec(XOR, grid=[parse_grid("model.hidden=[[2], [8]]")], seeds=5))
+    assert not store.same_spec(make_spec(XOR, grid=[parse_grid("model.hidden=[[2], [8]]")], runs=5))
 
 
 def test_a_value_the_config_refuses_is_named_with_its_grid() -> None:
-    with pytest.raises(ConfigError, match=r"--grid data.val must be a number from 0 to 0.9, got 1.5"):
-        make_spec(MOONS, grid=[parse_grid("data.val=[0.1, 1.5]")])
+    with pytest.raises(ConfigError, match=r"^grid data.val must be a number from 0 to 0.9, got 1.5"):
+        prepare(MOONS, grid=[parse_grid("data.val=[0.1, 1.5]")])
 
 
 @given(seeds=st.integers(1, 50), size=st.integers(1, 60))
@@ -101,7 +101,7 @@ def test_chunks_change_no_number(chunk: int) -> None:
 
 def test_python_sweep_returns_the_table_and_writes_nothing_without_out(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    table = bp.sweep(MOONS, {"model.hidden": [[2], [6]]}, seeds=4, seed_chunk=3)
+    table = bp.sweep(MOONS, {"model.hidden": [[2], [6]]}, runs=4, seed_chunk=3)
     assert list(tmp_path.iterdir()) == []
     assert len(table) == 2 and [row["model.hidden"] for row in table] == [(2,), (6,)]
     assert table.columns[:3] == ["model.hidden", "seeds", "final_loss_median"]
@@ -115,10 +115,10 @@ def test_python_sweep_returns_the_table_and_writes_nothing_without_out(tmp_path,
 
 def test_progress_bar_counts_cells_and_status_says_what_is_reused(tmp_path, capsys) -> None:
     lines: list[str] = []
-    bp.sweep(XOR, {"training.lr": [0.5, 1.0]}, seeds=3, out=tmp_path / "s", progress=True, status=lines.append)
+    bp.sweep(XOR, {"training.lr": [0.5, 1.0]}, runs=3, out=tmp_path / "s", progress=True, status=lines.append)
     err = capsys.readouterr().err
     assert "sweep:" in err and "0/2 [" in err and "cell/s" in err  # the bar, over cells
-    table = bp.sweep(XOR, {"training.lr": [0.5, 1.0, 2.0]}, seeds=3, out=tmp_path / "s", overwrite=True,
+    table = bp.sweep(XOR, {"training.lr": [0.5, 1.0, 2.0]}, runs=3, out=tmp_path / "s", overwrite=True,
                      status=lines.append)
     assert lines[-1].endswith(f"1 to compute, 2 already in {tmp_path / 's' / 'cells'}")
     assert len(table.computed) == 1 and table.computed[0] == table.cell_keys[2]
@@ -140,7 +140,7 @@ def test_costly_tasks_start_first_and_the_table_stays_in_grid_order() -> None:
             started.extend((t.config.model.hidden[0], t.config.training.epochs) for t in tasks)
             return super().map(fn, tasks)
 
-    plan = prepare(XOR, {"model.hidden": [[2], [16], [4]], "training.epochs": [20, 40]}, seeds=4)
+    plan = prepare(XOR, {"model.hidden": [[2], [16], [4]], "training.epochs": [20, 40]}, runs=4)
     plan.engine = Recording()
     table = plan.run()
     assert started[0] == (16, 40) and started[-1] == (2, 20)

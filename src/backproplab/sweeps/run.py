@@ -8,12 +8,14 @@ of all the seeds: chunking, and the engine that runs the chunks, change no
 number. The driver (``sweep``) skips cells already saved, hands the rest to the
 engine, writes each cell when its last chunk is in, and builds the table::
 
-    spec (validated) -> out dir checked -> engine up -> tasks of missing cells -> cells/*.npz -> table
+    spec -> size and cost (checks.check_size) -> every cell (checks.check_cells) -> out dir checked
+        -> engine up -> tasks of missing cells -> cells/*.npz -> table
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +25,12 @@ import numpy as np
 from ..core.metrics import accuracy
 from ..data import GATES
 from ..experiments.build import Trained, train
-from ..experiments.config import ConfigError, ExperimentConfig, _toml_value, load_config
+from ..experiments.config import ExperimentConfig, load_config
 from ..experiments.stats import first_epoch_below, learned
 from ..train.progress import in_kernel, progress_bar
+from .checks import Estimate, check_cells, check_size
 from .engines import DaskEngine, InProcess, make_engine
-from .spec import Range, SweepSpec, cell_key, make_spec, parse_range
+from .spec import Range, SweepSpec, cell_key, check_range, make_spec, refuse, short
 from .store import SweepStore
 from .summary import write_outputs
 from .table import SweepTable, table_of
@@ -74,7 +77,7 @@ def _cost(task: Task) -> int:
     return task.count * training.epochs * (1 + sum(model.hidden) * (1 + len(model.hidden)))
 
 
-def chunks(seeds: int, size: int) -> list[tuple[int, int]]:
+def chunks(seeds: int, size: int) -> list[tuple[int, int]]:  # seeds: a cell's runs, one seed each
     """``(offset, count)`` of each task's seeds: ``size`` at a time, but never one seed alone (unless ``seeds == 1``).
 
     One seed trains without a runs axis, whose arithmetic can differ from the stacked
@@ -103,22 +106,26 @@ class SweepPlan:
     store: SweepStore | None
     engine: InProcess | DaskEngine
     overwrite: bool = False
+    #: Every cell's validated config, in grid order, and the sweep's size and cost.
+    configs: list[ExperimentConfig] | None = None
+    estimate: Estimate | None = None
 
     def run(self, progress: bool | None = None, status: Callable[[str], None] | None = None) -> SweepTable:
         """Compute the missing cells, write each as it completes, then the table and its outputs; close the engine."""
         say = status or (lambda message: None)
-        spec, store, chunk, seeds = self.spec, self.store, self.chunk, self.spec.seeds
+        spec, store, chunk, runs = self.spec, self.store, self.chunk, self.spec.runs
         cells = spec.cells()
-        configs = [spec.cell_config(cell) for cell in cells]
+        configs = self.configs or [spec.cell_config(cell) for cell in cells]
         keys = [cell_key(c, spec.threshold) for c in configs]
         try:
             if store is not None:
                 store.open(spec, keys, self.overwrite)
             results = [store.read_cell(key) if store is not None else None for key in keys]
             missing = [i for i, r in enumerate(results) if r is None]
-            say(f"{len(cells)} cells x {seeds} seeds on {self.engine.name}: {len(missing)} to compute"
+            size = str(self.estimate) if self.estimate is not None else f"{len(cells)} cells x {runs} runs"
+            say(f"{size}, on {self.engine.name}: {len(missing)} to compute"
                 + (f", {len(cells) - len(missing)} already in {store.cells}" if len(missing) < len(cells) else ""))
-            parts = chunks(seeds, chunk)
+            parts = chunks(runs, chunk)
             tasks = [Task(i, configs[i], spec.first_seed + offset, count, spec.threshold)
                      for i in missing for offset, count in parts]
             # Longest first: a costly cell started last would leave the other workers idle at the end.
@@ -147,35 +154,52 @@ class SweepPlan:
 
 def prepare(config: ExperimentConfig | str | os.PathLike,
             grid: Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]] | None = None, *,
-            seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
+            runs: int = 100, seed_chunk: int | None = None, sample: str | None = None,
             ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
             threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None,
-            timeout: float = 5.0, out: str | os.PathLike | None = None, overwrite: bool = False) -> SweepPlan:
+            timeout: float = 5.0, out: str | os.PathLike | None = None, overwrite: bool = False,
+            allow_large: bool = False, seeds: int | None = None) -> SweepPlan:
     """Check everything about a sweep and start its engine; no work, no file written (see ``sweep``)."""
+    runs = _runs(runs, seeds)
     base = config if isinstance(config, ExperimentConfig) else load_config(config)
     if isinstance(ranges, Mapping):
-        ranges = [parse_range(f"{key}={_toml_list(value)}") for key, value in ranges.items()]
-    axes = list(grid.items()) if isinstance(grid, Mapping) else list(grid or ())
-    spec = make_spec(base, grid=axes, sample=sample, ranges=ranges or (), sample_seed=sample_seed, seeds=seeds,
+        ranges = [check_range(key, value) for key, value in ranges.items()]
+    elif ranges is not None and not all(isinstance(r, Range) for r in ranges):
+        raise refuse(f"`ranges` must map config keys to [low, high] or [low, high, 'log'], got {short(ranges)}",
+                     TypeError)
+    if isinstance(grid, Mapping):
+        axes = list(grid.items())
+    else:
+        sequence = isinstance(grid, Sequence) and not isinstance(grid, (str, bytes))
+        axes = list(grid) if sequence else [] if grid is None else None
+    if axes is None or not all(isinstance(axis, tuple) and len(axis) == 2 for axis in axes):
+        raise refuse(f"`grid` must map config keys to lists of values, e.g. {{'training.lr': [0.1, 1.0]}}; "
+                     f"got {short(grid)}", TypeError)
+    spec = make_spec(base, grid=axes, sample=sample, ranges=ranges or (), sample_seed=sample_seed, runs=runs,
                      threshold=threshold)
-    chunk = seeds if seed_chunk is None else seed_chunk
+    chunk = runs if seed_chunk is None else seed_chunk
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
-        raise ConfigError(f"--seed-chunk must be an integer >= 1, got {seed_chunk!r}")
+        raise refuse(f"`seed_chunk` must be an integer >= 1, got {short(seed_chunk)}")
+    if not isinstance(allow_large, bool):
+        raise refuse(f"`allow_large` must be True or False, got {short(allow_large)}", TypeError)
+    size = check_size(spec, allow_large)  # before listing the cells: a huge sweep is refused in a moment
+    configs = check_cells(spec, min(max(chunk, 2), runs))
     store = SweepStore(out) if out is not None else None
     if store is not None:
         store.check(spec, overwrite)
     # The last check: an engine that cannot start is bad usage too, found before any work.
-    return SweepPlan(spec, chunk, store, make_engine(workers, scheduler, timeout), overwrite)
+    return SweepPlan(spec, chunk, store, make_engine(workers, scheduler, timeout), overwrite, configs, size)
 
 
 def sweep(config: ExperimentConfig | str | os.PathLike,
           grid: Mapping[str, Sequence[Any]] | Sequence[tuple[str, Sequence[Any]]] | None = None, *,
-          seeds: int = 100, seed_chunk: int | None = None, sample: str | None = None,
+          runs: int = 100, seed_chunk: int | None = None, sample: str | None = None,
           ranges: Mapping[str, Sequence[Any]] | Sequence[Range] | None = None, sample_seed: int = 0,
           threshold: float = 0.1, workers: int | None = None, scheduler: str | None = None, timeout: float = 5.0,
-          out: str | os.PathLike | None = None, overwrite: bool = False, progress: bool | None = None,
-          status: Callable[[str], None] | None = None) -> SweepTable:
-    """Train every cell of a grid (or a sample) over ``seeds`` seeds and gather one table.
+          out: str | os.PathLike | None = None, overwrite: bool = False, allow_large: bool = False,
+          progress: bool | None = None, status: Callable[[str], None] | None = None,
+          seeds: int | None = None) -> SweepTable:
+    """Train every cell of a grid (or a sample) as ``runs`` networks each, and gather one table.
 
     Parameters
     ----------
@@ -183,10 +207,10 @@ def sweep(config: ExperimentConfig | str | os.PathLike,
         The base config; each cell overrides some of its keys.
     grid : mapping of "section.key" to a sequence of values
         The cells are the product of the grids, the first key varying slowest.
-    seeds : int
-        Seeds per cell, ``training.seed .. training.seed + seeds - 1``, on the runs axis.
+    runs : int
+        Networks per cell, on the runs axis, from the seeds ``training.seed .. training.seed + runs - 1``.
     seed_chunk : int, optional
-        Seeds per task (default: a whole cell per task; at least 2). Changes no number.
+        Runs per task (default: a whole cell per task; at least 2). Changes no number.
     sample, ranges, sample_seed
         Instead of a grid: ``"random:N"`` or ``"lhs:N"`` cells drawn from ``ranges``
         (``{"training.lr": (1e-3, 1.0, "log")}``), seeded by ``sample_seed``.
@@ -194,19 +218,26 @@ def sweep(config: ExperimentConfig | str | os.PathLike,
         Loss of the ``epochs_to_loss_<threshold>_median`` column.
     workers, scheduler, timeout
         Engine: a local Dask cluster of ``workers`` processes, or the scheduler at
-        ``scheduler`` (waited for ``timeout`` seconds); neither: in this process.
+        ``scheduler`` (``tcp://HOST:PORT``, which must answer within ``timeout``
+        seconds); neither: in this process.
     out : path, optional
         Sweep directory (``results.csv``, ``cells/``, ``sweep.toml``, ``figures/``,
-        ``report.md``); cells already saved there are not recomputed. None: nothing written.
+        ``report.md``, and ``manifest.json``, the list of what the sweep wrote); cells
+        already saved there are not recomputed. None: nothing written.
     overwrite : bool
         Replace a different sweep found in ``out`` (otherwise refused), keeping the cells
-        it shares with this one.
+        it shares with this one. Only files listed in its manifest are removed.
+    allow_large : bool
+        Run a sweep past the size limits (more than an hour of compute, or more than
+        100,000 cells, as estimated before any work); otherwise it is refused.
     progress : bool, optional
         A progress bar over cells (the last cell's median final loss beside it). None
         (the default): in a Jupyter kernel only, as a widget that stays in the cell;
         True: on stderr too; False: nothing anywhere.
     status : callable, optional
-        Called with one line of status (what is computed, what is reused).
+        Called with one line of status (the size and cost, what is computed, what is reused).
+    seeds : int, optional
+        Deprecated name of ``runs``.
 
     Returns
     -------
@@ -216,24 +247,30 @@ def sweep(config: ExperimentConfig | str | os.PathLike,
     Raises
     ------
     ConfigError, SweepDirError, EngineError
-        Before any work: a bad key or value, an unusable ``out``, an engine that cannot start.
+        Before any work: a bad key or value, a cell that ``train`` would refuse, a sweep
+        past the size limits, an unusable ``out``, an engine that cannot start.
     KeyboardInterrupt
         On Ctrl-C; every finished cell is saved, so rerunning resumes.
 
     Examples
     --------
     >>> import backproplab as bp
-    >>> table = bp.sweep("xor", grid={"model.hidden": [[2], [4]]}, seeds=20)  # doctest: +SKIP
+    >>> table = bp.sweep("xor", grid={"model.hidden": [[2], [4]]}, runs=20)  # doctest: +SKIP
     >>> [row["learned"] for row in table]  # doctest: +SKIP
     """
-    plan = prepare(config, grid, seeds=seeds, seed_chunk=seed_chunk, sample=sample, ranges=ranges,
+    plan = prepare(config, grid, runs=_runs(runs, seeds), seed_chunk=seed_chunk, sample=sample, ranges=ranges,
                    sample_seed=sample_seed, threshold=threshold, workers=workers, scheduler=scheduler,
-                   timeout=timeout, out=out, overwrite=overwrite)
+                   timeout=timeout, out=out, overwrite=overwrite, allow_large=allow_large)
     return plan.run(progress=progress, status=status)
 
 
-def _toml_list(value: Sequence[Any]) -> str:
-    return _toml_value(list(value))
+def _runs(runs: int, seeds: int | None) -> int:
+    """``runs``, or the deprecated ``seeds`` that named it before (with a warning)."""
+    if seeds is None:
+        return runs
+    warnings.warn("sweep(seeds=...) is now sweep(runs=...): the count of stacked networks is runs everywhere",
+                  DeprecationWarning, stacklevel=3)
+    return seeds
 
 
 def _bar(total: int, initial: int, progress: bool | None) -> Any:

@@ -8,19 +8,27 @@ reproducibly from ``sample_seed`` (uniform ``random`` draws or a Latin hypercube
 value the config refuses fails with the config's own one-line message, naming
 the ``--grid``/``--range`` that set it.
 
-Each cell is trained from the seeds ``seed .. seed + seeds - 1`` (``seed``: the
-base config's ``training.seed``) on the runs axis. Its key, which names its result
-file and makes a rerun skip it, is a hash of the cell's canonical config (with its
-runs and first seed), the loss threshold and the package version.
+Each cell is trained as ``runs`` networks on the runs axis, from the seeds
+``seed .. seed + runs - 1`` (``seed``: the base config's ``training.seed``). Its
+key, which names its result file and makes a rerun skip it, is a hash of the
+cell's canonical config (with its runs and first seed), the loss threshold and
+the package version. (``sweep.toml`` and the results call that count ``seeds``:
+the number of seeds each cell is trained from, which is its runs.)
+
+Errors name the Python parameter in backticks (```runs`` must be ...``); in
+Python the backticks go (``refuse``), and the command line puts its flag there
+instead (``for_flags``), so each front end speaks its own words.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import itertools
 import json
 import math
+import re
 import tomllib
 import typing
 from collections.abc import Mapping, Sequence
@@ -29,12 +37,33 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import is_int, is_number
 from .._version import __version__
 from ..experiments.config import SECTIONS, ConfigError, ExperimentConfig, _toml_value, from_dict, to_dict
 
-#: Keys a sweep sets itself: the runs axis holds the seeds.
-RESERVED = {"training.seed": "--seed", "training.runs": "--seeds"}
+#: Keys a sweep sets itself: the runs axis holds the seeds (the parameter that sets each instead).
+RESERVED = {"training.seed": "the base config's training.seed", "training.runs": "`runs`"}
 SAMPLERS = ("random", "lhs")
+_PARAM = re.compile(r"`(\w+)`")
+
+
+def refuse(text: str, cls: type[Exception] = ConfigError) -> Exception:
+    """An error of ``cls`` saying ``text``, whose ```param``` names read plain here and as flags in ``for_flags``."""
+    exc = cls(_PARAM.sub(r"\1", text))
+    exc.raw = text  # type: ignore[attr-defined]
+    return exc
+
+
+def for_flags(exc: BaseException, flags: Mapping[str, str]) -> str:
+    """The message of ``exc`` with each ```param``` it names replaced by its flag in ``flags``."""
+    raw = getattr(exc, "raw", None)
+    return str(exc) if raw is None else _PARAM.sub(lambda m: flags.get(m[1], m[1]), raw)
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters: an error message never echoes a huge value back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -58,8 +87,8 @@ class SweepSpec:
         Axes of a grid, in the order given; empty for a sample.
     sampler : str or None
         ``"random"`` or ``"lhs"``, with ``samples`` cells drawn from ``ranges``.
-    seeds : int
-        Seeds per cell.
+    runs : int
+        Networks per cell on the runs axis (the seeds ``first_seed .. first_seed + runs - 1``).
     threshold : float
         Loss threshold of the ``epochs_to_loss_<threshold>`` column.
     """
@@ -70,7 +99,7 @@ class SweepSpec:
     samples: int = 0
     ranges: tuple[Range, ...] = ()
     sample_seed: int = 0
-    seeds: int = 100
+    runs: int = 100
     threshold: float = 0.1
 
     @property
@@ -81,6 +110,19 @@ class SweepSpec:
     @property
     def first_seed(self) -> int:
         return self.base.training.seed
+
+    @property
+    def n_cells(self) -> int:
+        """How many cells, counted without listing them (a grid of 10^9 cells is refused in a moment)."""
+        return math.prod(len(values) for _, values in self.grid) if self.sampler is None else self.samples
+
+    def cell(self, index: int) -> dict[str, Any]:
+        """The overrides of grid cell ``index`` (``0 <= index < n_cells``), the last axis varying fastest."""
+        cell = {}
+        for key, values in reversed(self.grid):
+            index, i = divmod(index, len(values))
+            cell[key] = values[i]
+        return {key: cell[key] for key in self.keys}
 
     def cells(self) -> list[dict[str, Any]]:
         """The overrides of every cell, in grid (or draw) order."""
@@ -96,14 +138,18 @@ class SweepSpec:
         for key, value in overrides.items():
             section, name = key.split(".")
             raw.setdefault(section, {})[name] = value
-            flags[(section, name)] = f"--{'grid' if self.sampler is None else 'range'} {key}"
-        raw["training"]["runs"] = self.seeds
-        return from_dict(raw, source="sweep", flags=flags)
+            flags[(section, name)] = f"`{'grid' if self.sampler is None else 'ranges'}` {key}"
+        raw["training"]["runs"] = self.runs
+        try:
+            shown = ", ".join(f"{k} = {short(v, 30)}" for k, v in overrides.items())
+            return from_dict(raw, source=f"the cell {{{shown}}}", flags=flags)
+        except ConfigError as exc:
+            raise refuse(str(exc)) from None
 
     def to_toml(self) -> str:
         """The spec as TOML (``sweep.toml``): the sweep, then the base config under ``[config]``."""
         lines = ["# backproplab sweep: rerunning the same spec in this directory computes only missing cells.",
-                 f"version = {_toml_value(__version__)}", f"seeds = {self.seeds}", f"first_seed = {self.first_seed}",
+                 f"version = {_toml_value(__version__)}", f"seeds = {self.runs}", f"first_seed = {self.first_seed}",
                  f"threshold = {_toml_value(self.threshold)}"]
         if self.sampler is None:
             lines.append("\n[grid]")
@@ -134,84 +180,94 @@ def _config_tables(raw: dict[str, Any]) -> list[str]:
 
 
 # --- parsing "KEY=VALUES" ------------------------------------------------------------------
-def _toml_array(text: str, flag: str) -> tuple[str, list[Any]]:
+def _toml_array(text: str, param: str) -> tuple[str, list[Any]]:
     key, sep, values = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ConfigError(f"{flag} expects KEY=VALUES like 'training.lr=[0.1, 1.0]', got {text!r}")
+        raise refuse(f"`{param}` expects KEY=VALUES like 'training.lr=[0.1, 1.0]', got {short(text)}")
     try:
-        parsed = tomllib.loads(f"v = {values.strip()}")["v"]
+        document = tomllib.loads(f"v = {values.strip()}")
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{flag} {key}: values must be a TOML array like [0.1, 1.0] or [[2], [4]] ({exc})") from None
-    if not isinstance(parsed, list):
-        raise ConfigError(f"{flag} {key}: values must be a TOML array like [0.1, 1.0], got {values.strip()!r}")
-    return check_key(key, flag), parsed
+        raise refuse(f"`{param}` {key}: values must be a TOML array like [0.1, 1.0] or [[2], [4]] ({exc})") from None
+    parsed = document["v"]
+    if not isinstance(parsed, list) or len(document) > 1:  # text after the array (a newline, a table) is an error
+        raise refuse(f"`{param}` {key}: values must be one TOML array like [0.1, 1.0] and nothing after it, "
+                     f"got {short(values.strip())}")
+    return check_key(key, param), parsed
 
 
-def check_key(key: str, flag: str) -> str:
+def check_key(key: str, param: str = "grid") -> str:
     """``key`` if it names a config value a sweep may vary (``section.key``), else ``ConfigError``."""
     section, dot, name = key.partition(".")
     if not dot or section not in SECTIONS:
-        raise ConfigError(f"{flag} {key}: a key is section.key with section one of {', '.join(SECTIONS)} "
-                          "(e.g. training.lr)")
+        raise refuse(f"`{param}` {short(key)}: a key is section.key with section one of {', '.join(SECTIONS)} "
+                     "(e.g. training.lr)")
     fields = [f.name for f in dataclasses.fields(SECTIONS[section])]
     if name not in fields:
-        import difflib
-
         close = difflib.get_close_matches(name, fields, n=1)
         hint = f"did you mean {section}.{close[0]}? " if close else ""
-        raise ConfigError(f"{flag} {key}: unknown key; {hint}[{section}] has {', '.join(fields)}")
+        raise refuse(f"`{param}` {short(key)}: unknown key; {hint}[{section}] has {', '.join(fields)}")
     if key in RESERVED:
-        raise ConfigError(f"{flag} {key}: a sweep sets this itself; use {RESERVED[key]}")
+        raise refuse(f"`{param}` {key}: a sweep sets this itself; use {RESERVED[key]}")
     return key
 
 
 def parse_grid(text: str) -> tuple[str, tuple[Any, ...]]:
     """``'training.lr=[0.1, 1.0]'`` -> ``("training.lr", (0.1, 1.0))``."""
-    return check_axis(*_toml_array(text, "--grid"))
+    return check_axis(*_toml_array(text, "grid"))
 
 
-def check_axis(key: str, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+def check_axis(key: Any, values: Any) -> tuple[str, tuple[Any, ...]]:
     """A grid axis checked (a known key, at least one value, none repeated); lists become tuples."""
-    check_key(key, "--grid")
+    if not isinstance(key, str):
+        raise refuse(f"`grid` keys must be strings like 'training.lr', got {short(key)}", TypeError)
+    check_key(key, "grid")
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-        raise ConfigError(f"--grid {key}: no values; give at least one, e.g. {key}=[0.1, 1.0]")
+        raise refuse(f"`grid` {key}: no values; give a non-empty list, e.g. {key}=[0.1, 1.0]; got {short(values)}")
     try:
         tagged = [json.dumps(v, sort_keys=True) for v in values]
-    except TypeError as exc:
-        raise ConfigError(f"--grid {key}: values must be numbers, strings, booleans or lists of them ({exc})") \
+    except (TypeError, ValueError) as exc:
+        raise refuse(f"`grid` {key}: values must be numbers, strings, booleans or lists of them ({exc})") \
             from None
-    if len(set(tagged)) < len(tagged):
-        repeated = next(v for v in values if tagged.count(json.dumps(v, sort_keys=True)) > 1)
-        raise ConfigError(f"--grid {key}: the value {repeated!r} is given twice")
+    seen: dict[str, Any] = {}
+    for tag, value in zip(tagged, values, strict=True):
+        if tag in seen:
+            raise refuse(f"`grid` {key}: the value {short(value)} is given twice")
+        seen[tag] = value
     return key, tuple(tuple(v) if isinstance(v, list) else v for v in values)
 
 
 def parse_range(text: str) -> Range:
     """``'training.lr=[1e-3, 1.0, "log"]'`` -> ``Range("training.lr", 0.001, 1.0, log=True)``."""
-    key, values = _toml_array(text, "--range")
+    key, values = _toml_array(text, "ranges")
+    return check_range(key, values)
+
+
+def check_range(key: str, values: Sequence[Any]) -> Range:
+    """A sampled key and its ``[low, high]`` or ``[low, high, "log"]``, checked."""
+    check_key(key, "ranges")
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
     scale = values[2] if len(values) == 3 else "linear"
     numbers = values[:2]
     if len(values) not in (2, 3) or scale not in ("linear", "log") or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
-        raise ConfigError(f"--range {key}: expected [low, high] or [low, high, \"log\"] with numbers, got "
-                          f"{text.partition('=')[2].strip()}")
+        raise refuse(f"`ranges` {key}: expected [low, high] or [low, high, \"log\"] with numbers, got {short(values)}")
     low, high = numbers
     if not low < high:
-        raise ConfigError(f"--range {key}: low must be below high, got [{low}, {high}]")
+        raise refuse(f"`ranges` {key}: low must be below high, got [{low}, {high}]")
     if scale == "log" and low <= 0:
-        raise ConfigError(f"--range {key}: a log range needs low > 0, got {low}")
+        raise refuse(f"`ranges` {key}: a log range needs low > 0, got {low}")
     tp = _field_type(key)
     if tp not in (int, float):
-        raise ConfigError(f"--range {key}: only numeric keys can be sampled from a range; use --grid for it")
+        raise refuse(f"`ranges` {key}: only numeric keys can be sampled from a range; use `grid` for it")
     return Range(key, float(low), float(high), scale == "log")
 
 
-def parse_sample(text: str) -> tuple[str, int]:
+def parse_sample(text: Any) -> tuple[str, int]:
     """``'lhs:40'`` -> ``("lhs", 40)``."""
-    method, _, count = text.partition(":")
+    method, _, count = text.partition(":") if isinstance(text, str) else ("", "", "")
     if method not in SAMPLERS or not count.isdigit() or int(count) < 1:
-        raise ConfigError(f"--sample expects random:N or lhs:N with N >= 1, got {text!r}")
+        raise refuse(f"`sample` expects random:N or lhs:N with N >= 1, got {short(text)}")
     return method, int(count)
 
 
@@ -245,34 +301,33 @@ def _draw(spec: SweepSpec) -> list[dict[str, Any]]:
 
 
 def make_spec(base: ExperimentConfig, *, grid: Sequence[tuple[str, Sequence[Any]]] = (), sample: str | None = None,
-              ranges: Sequence[Range] = (), sample_seed: int = 0, seeds: int = 100,
+              ranges: Sequence[Range] = (), sample_seed: int = 0, runs: int = 100,
               threshold: float = 0.1) -> SweepSpec:
-    """A validated ``SweepSpec``: every cell's config is built (and so checked) here, before any work.
+    """A ``SweepSpec`` whose shape is checked (keys, values, runs); its cells are checked by ``checks.check_cells``.
 
     Raises
     ------
     ConfigError
-        Naming the flag and key of the first problem.
+        Naming the parameter and key of the first problem.
     """
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ConfigError(f"--seeds must be an integer >= 1, got {seeds!r}")
-    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and threshold > 0):
-        raise ConfigError(f"--threshold must be a number > 0, got {threshold!r}")
+    if not is_int(runs) or runs < 1:
+        raise refuse(f"`runs` must be an integer >= 1, got {short(runs)}")
+    if not is_int(sample_seed) or sample_seed < 0:
+        raise refuse(f"`sample_seed` must be an integer >= 0, got {short(sample_seed)}")
+    if not (is_number(threshold) and math.isfinite(threshold) and threshold > 0):
+        raise refuse(f"`threshold` must be a number > 0, got {short(threshold)}")
     keys = [key for key, _ in grid] + [r.key for r in ranges]
     repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
-        raise ConfigError(f"{repeated[0]} is swept twice; give each key once")
+        raise refuse(f"{repeated[0]} is swept twice; give each key once")
     if sample is None and ranges:
-        raise ConfigError("--range needs --sample random:N or lhs:N (how many cells to draw)")
+        raise refuse("`ranges` needs `sample` random:N or lhs:N (how many cells to draw)")
     if sample is not None and grid:
-        raise ConfigError("--grid and --sample cannot be combined; sweep a grid or draw a sample")
+        raise refuse("`grid` and `sample` cannot be combined; sweep a grid or draw a sample")
     if sample is not None and not ranges:
-        raise ConfigError("--sample needs at least one --range KEY=[low, high] to draw from")
+        raise refuse("`sample` needs at least one `ranges` KEY=[low, high] to draw from")
     if sample is None and not grid:
-        raise ConfigError("nothing to sweep: give at least one --grid KEY=VALUES (or --sample with --range)")
+        raise refuse("nothing to sweep: give at least one `grid` KEY=VALUES (or `sample` with `ranges`)")
     method, count = parse_sample(sample) if sample is not None else (None, 0)
-    spec = SweepSpec(base, tuple(check_axis(k, v) for k, v in grid), method, count, tuple(ranges), sample_seed,
-                     seeds, float(threshold))
-    for cell in spec.cells():
-        spec.cell_config(cell)
-    return spec
+    return SweepSpec(base, tuple(check_axis(k, v) for k, v in grid), method, count, tuple(ranges), int(sample_seed),
+                     int(runs), float(threshold))

@@ -46,7 +46,8 @@ def results_table(table: SweepTable) -> Table:
     epochs = table.columns[-2]  # epochs_to_loss_<threshold>_median
     spans += [(epochs, f"epochs to loss {epochs.split('_')[3]}", ".0f"), ("seconds", "seconds", ".2f")]
     header = [*table.keys, "seeds", *(title for _, title, _ in spans)]
-    rows = [[*(csv_value(row[k]) for k in table.keys), row["seeds"], *(row.get(c, "") for c, _, _ in spans)]
+    # A cell without a column (no accuracy for a data set that has none in a grid over data.name) shows "-".
+    rows = [[*(csv_value(row[k]) for k in table.keys), row["seeds"], *(row.get(c) for c, _, _ in spans)]
             for row in table.rows]
     formats = [""] * (len(table.keys) + 1) + [f for _, _, f in spans]
     return Table("results", f"sweep of {', '.join(table.keys)}: {len(table)} cells (medians over the seeds)",
@@ -59,7 +60,7 @@ def markdown(spec: SweepSpec, table: SweepTable, figures: list[Path]) -> str:
             else f"{spec.samples} cells drawn by {spec.sampler} (sample seed {spec.sample_seed})")
     lines = [f"# Sweep: {base.title or base.name}", "",
              f"{what} over {', '.join(f'`{k}`' for k in table.keys)}; each cell trained from seeds "
-             f"{spec.first_seed} to {spec.first_seed + spec.seeds - 1} ({spec.seeds} runs). "
+             f"{spec.first_seed} to {spec.first_seed + spec.runs - 1} ({spec.runs} runs). "
              f"Base config: {base.description or base.name} (see `sweep.toml`).", "",
              "Medians over the seeds (`results.csv` also has every 5 % and 95 % quantile, at full precision); "
              "`learned` is the share of seeds with every output on the right side of 0.5 (logic functions); "
