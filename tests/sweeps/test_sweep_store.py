@@ -59,7 +59,7 @@ def test_a_file_the_sweep_would_replace_but_did_not_write_is_refused(tmp_path) -
     manifest = (out / MANIFEST).read_text()
     (out / MANIFEST).write_text(manifest.replace('"report.md",', ""))  # as if report.md were someone else's
     (out / "report.md").write_text("mine")
-    with pytest.raises(SweepDirError, match="report.md was not written by this sweep"):
+    with pytest.raises(SweepDirError, match=r"report\.md was not written by this sweep"):
         bp.sweep(XOR, {"training.lr": [1.0]}, runs=2, out=out)
     assert (out / "report.md").read_text() == "mine"
 

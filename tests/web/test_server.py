@@ -53,7 +53,7 @@ def test_state_and_step(client):
 
 def test_bad_settings_get_a_clear_400(client):
     r = post(client, "/api/settings", {"lr": "-1"})
-    assert r.status_code == 400 and r.json()["error"] == "learning rate must be > 0 and <= 10, got -1.0"
+    assert r.status_code == 400 and r.json()["error"] == "lr (learning rate) must be > 0 and <= 10, got -1.0"
     r = post(client, "/api/settings", {"dataset": "moons", "hidden": "6,6", "lr": "0.05"})
     assert r.status_code == 200 and r.json()["sizes"] == [2, 6, 6, 1]
     assert client.get("/api/state").json()["settings"]["dataset"] == "moons"
@@ -62,7 +62,7 @@ def test_bad_settings_get_a_clear_400(client):
 def test_posts_must_be_json(client):
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     r = client.post("/api/control", content="action=play", headers=form)
-    assert r.status_code == 400 and "JSON" in r.json()["error"]
+    assert r.status_code == 415 and "JSON" in r.json()["error"]
     r = client.post("/api/settings", content="{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
     assert post(client, "/api/control", {"action": "explode"}).status_code == 400
@@ -86,8 +86,8 @@ def test_reset_returns_to_epoch_zero(client):
 
 
 def test_deeply_nested_json_is_a_400_with_a_message(client):
-    """200k '[' made Python's JSON parser recurse until RecursionError: a 500 and a traceback in the log."""
-    r = client.post("/api/settings", content="[" * 200_000, headers={"Content-Type": "application/json"})
+    """60k '[' made Python's JSON parser recurse until RecursionError: a 500 and a traceback in the log."""
+    r = client.post("/api/settings", content="[" * 60_000, headers={"Content-Type": "application/json"})
     assert r.status_code == 400
     assert r.json()["error"] == "the request's JSON is nested too deeply; settings are one flat object"
     assert client.get("/api/state").status_code == 200  # the server goes on

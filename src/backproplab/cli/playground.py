@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import socket
 import sys
 from typing import Any
 
+from ..interrupt import exit_code
 from ._common import FAILED, OK, USAGE, add_output_flags, error
 
 
@@ -45,5 +47,9 @@ def run(args: argparse.Namespace) -> int:
                      "try another --port", FAILED)
     if not args.quiet:
         print(f"backproplab playground: http://{args.host}:{args.port}/  (Ctrl-C to stop)", file=sys.stderr)
-    serve(args.host, args.port, open_browser=not args.no_browser)
+    stopped_by = serve(args.host, args.port, open_browser=not args.no_browser)
+    if stopped_by is not None:
+        name = "Ctrl-C" if stopped_by == signal.SIGINT else signal.Signals(stopped_by).name
+        print(f"backproplab playground: stopped by {name}; nothing to save", file=sys.stderr)
+        return exit_code(stopped_by)
     return OK

@@ -11,9 +11,12 @@ Routes (nothing else is served):
 - ``POST /api/control`` ``{"action": "play" | "pause" | "step" | "reset"}``;
 - ``POST /api/gradcheck`` the verdict of ``gradcheck`` on the current network.
 
-Posts must be JSON (a cross-site form cannot send it without a CORS preflight,
-which this server never grants), and the ``Host`` header must name the loopback
-address when the server listens there (no DNS rebinding). Training pauses when
+Posts must be JSON (``Content-Type: application/json``, else 415: a cross-site
+form cannot send it without a CORS preflight, which this server never grants) of
+at most ``MAX_BODY`` bytes (else 413, read no further), and the ``Host`` header
+must name the loopback address when the server listens there (no DNS
+rebinding). A bad field is a 400 naming it; a client that goes away mid-request
+is dropped without a word in the log. Training pauses when
 the last page disconnects and keeps its state, so closing and reopening the
 page loses nothing. Needs the ``web`` extra: Starlette and uvicorn.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,7 +34,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -43,6 +47,16 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 FRAME_SECONDS = 0.04
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
 SERVED = ("common.js", "playground.js", "style.css")
+#: The largest request body read: settings are a few hundred bytes.
+MAX_BODY = 64 * 1024
+
+
+class RequestError(Exception):
+    """A request refused with an HTTP ``status`` (413, 415, 400) and a message for the page."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Playground:
@@ -108,20 +122,50 @@ class Playground:
     def pause(self) -> None:
         self.running = False
 
+    def close(self) -> None:
+        """Stop training and end every event stream now (a ``None`` wakes each), so shutdown waits on nothing."""
+        self.closing = True
+        self.pause()
+        for queue in self.listeners:
+            queue.put_nowait(None)
+
 
 def _json_error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
 async def _read_json(request: Request) -> Any:
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise ValueError("requests must be JSON (Content-Type: application/json)")
+    """The request's JSON body, or ``RequestError``: 415 if it is not JSON, 413 past ``MAX_BODY``, 400 if unreadable.
+
+    The body is read in chunks and dropped past ``MAX_BODY``, so a 200 MB post costs
+    64 KiB of memory, not 200 MB.
+    """
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise RequestError("requests must be JSON (Content-Type: application/json)", 415)
+    too_big = RequestError(f"the request is larger than {MAX_BODY // 1024} KiB; settings are a few hundred bytes", 413)
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        raise too_big
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise too_big
     try:
-        return json.loads(await request.body())
+        return json.loads(body)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"the request is not valid JSON ({exc.msg})") from None
+        raise RequestError(f"the request is not valid JSON ({exc.msg})") from None
     except RecursionError:  # Python's parser recurses once per nesting level
-        raise ValueError("the request's JSON is nested too deeply; settings are one flat object") from None
+        raise RequestError("the request's JSON is nested too deeply; settings are one flat object") from None
+    except ValueError as exc:  # an integer of more than 4300 digits, bytes that are not UTF-8
+        raise RequestError(f"the request is not usable JSON ({str(exc)[:80]})") from None
+
+
+def _refused(exc: Exception) -> Response:
+    """The answer to a refused request; nobody reads it if the client went away."""
+    if isinstance(exc, ClientDisconnect):
+        return Response(status_code=400)
+    return _json_error(str(exc), getattr(exc, "status", 400))
 
 
 def create_app(host: str = "127.0.0.1") -> Starlette:
@@ -153,11 +197,15 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
                 yield first
                 while not pg.closing:
                     try:
-                        yield await asyncio.wait_for(queue.get(), timeout=1.0)
+                        message = await asyncio.wait_for(queue.get(), timeout=1.0)
                     except TimeoutError:
                         if await request.is_disconnected():
                             break
                         yield ": keep-alive\n\n"
+                        continue
+                    if message is None:  # the server is stopping
+                        break
+                    yield message
             finally:
                 pg.listeners.discard(queue)
                 if not pg.listeners:
@@ -169,8 +217,8 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
         try:
             new = parse_settings(await _read_json(request))
             session = await asyncio.to_thread(Session, new)
-        except ValueError as exc:
-            return _json_error(str(exc))
+        except (RequestError, ValueError, ClientDisconnect) as exc:
+            return _refused(exc)
         async with pg.lock:
             pg.pause()
             pg.session, pg.error, pg.chunk = session, None, 1
@@ -181,9 +229,10 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
     async def control(request: Request) -> Response:
         try:
             body = await _read_json(request)
-        except ValueError as exc:
-            return _json_error(str(exc))
+        except (RequestError, ClientDisconnect) as exc:
+            return _refused(exc)
         action = body.get("action") if isinstance(body, dict) else None
+        action = action if isinstance(action, str) else None
         if action == "play":
             pg.play()
         elif action == "pause":
@@ -198,12 +247,16 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
                 pg.session, pg.error, pg.chunk = Session(pg.session.settings), None, 1
                 pg.publish("snapshot", pg.snapshot())
         else:
-            return _json_error(f"action must be one of play, pause, step, reset; got {action!r}")
+            return _json_error(f"action must be one of play, pause, step, reset; got {str(action)[:40]!r}")
         # In the stream too, after any frame already sent: the page's buttons follow the last word in order.
         pg.publish("status", pg.status())
         return JSONResponse({**pg.status(), "epoch": pg.session.epoch})
 
     async def check(request: Request) -> Response:
+        try:  # a JSON post like the others, so that a cross-site form cannot start the work
+            await _read_json(request)
+        except (RequestError, ClientDisconnect) as exc:
+            return _refused(exc)
         async with pg.lock:
             result = await asyncio.to_thread(pg.session.check_gradients)
         return JSONResponse(result)
@@ -211,8 +264,7 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        pg.closing = True  # ends open event streams, so shutdown does not wait on them
-        pg.pause()
+        pg.close()  # ends open event streams, so shutdown does not wait on them
 
     hosts = ["*"] if host not in LOOPBACK else [*LOOPBACK, "[::1]"]
     app = Starlette(
@@ -232,8 +284,8 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True) -> None:
-    """Run the playground until interrupted (Ctrl-C)."""
+def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = True) -> int | None:
+    """Run the playground until Ctrl-C or SIGTERM; return that signal's number (None if it stopped otherwise)."""
     import uvicorn
 
     if open_browser:
@@ -242,4 +294,31 @@ def serve(host: str = "127.0.0.1", port: int = 8765, *, open_browser: bool = Tru
 
         url = f"http://{'localhost' if host in LOOPBACK else host}:{port}/"
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(create_app(host), host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    app = create_app(host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    server = _server(config, app.state.playground)
+    server.run()
+    return server.stopped_by
+
+
+def _server(config: Any, pg: Playground) -> Any:
+    """uvicorn's server, stopped by a signal the playground's way: event streams end first, the signal is kept.
+
+    uvicorn re-raises the signal after its shutdown, which under ``asyncio.run`` ended
+    in exit code 0, and cancelled the open event streams with a traceback each; here
+    the streams end before the shutdown and the command turns the signal into its
+    exit code (130 for Ctrl-C) and one line.
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        stopped_by: int | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            self.stopped_by = self.stopped_by or sig
+            pg.close()
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True  # a second Ctrl-C: stop without waiting
+            self.should_exit = True
+
+    return Server(config)

@@ -55,61 +55,85 @@ class Settings:
 
 
 def parse_settings(raw: Any) -> Settings:
-    """Validate the page's request; raise ``ValueError`` naming the field and the value."""
+    """Validate the page's request; raise ``ValueError`` naming the field and the value (cut short if long).
+
+    Every field is checked for its type before it is used: numbers may come as
+    JSON numbers or as the page's form strings, names only as strings.
+    """
     if not isinstance(raw, dict):
         raise ValueError(f"settings must be a JSON object, got {type(raw).__name__}")
     known = set(Settings.__dataclass_fields__)
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(_short(k) for k in set(raw) - known)
     if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ValueError(f"unknown setting(s) {', '.join(unknown[:5])}; known: {', '.join(sorted(known))}")
     s = Settings(**{**asdict(Settings()), **raw})
-    if s.dataset not in DATASETS:
-        raise ValueError(f"data set must be one of {', '.join(DATASETS)}; got {s.dataset!r}")
+    s.dataset = _name("dataset (data set)", s.dataset, DATASETS)
     s.hidden = _parse_hidden(s.hidden)
-    if s.activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {s.activation!r}")
-    if s.optimizer not in OPTIMIZER_NAMES:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZER_NAMES)}; got {s.optimizer!r}")
-    s.lr = _number("learning rate", s.lr)
+    s.activation = _name("activation", s.activation, ACTIVATIONS)
+    s.optimizer = _name("optimizer", s.optimizer, OPTIMIZER_NAMES)
+    s.lr = _number("lr (learning rate)", s.lr)
     if not 0 < s.lr <= 10:
-        raise ValueError(f"learning rate must be > 0 and <= 10, got {s.lr}")
-    s.batch_size = _integer("batch size", s.batch_size, 1, 10_000)
+        raise ValueError(f"lr (learning rate) must be > 0 and <= 10, got {_short(s.lr)}")
+    s.batch_size = _integer("batch_size (batch size)", s.batch_size, 1, 10_000)
     s.seed = _integer("seed", s.seed, 0, 2**31 - 1)
     return s
 
 
+def _short(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: an answer never echoes a 20 MB value back."""
+    if isinstance(value, int) and value.bit_length() > 128:  # repr of a 5000-digit int is refused by Python
+        return f"an integer of {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _name(field: str, value: Any, allowed: Any) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{field} must be one of {', '.join(allowed)}; got {_short(value)}")
+    return value
+
+
 def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be a number, got {_short(value)}")
+    if (isinstance(value, int) and value.bit_length() > 128) or (isinstance(value, str) and len(value) > 40):
+        raise ValueError(f"{name} must be a number of a sensible size, got {_short(value)}")
     try:
         x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {_short(value)}") from None
+    except OverflowError:  # an integer of 400 digits
+        raise ValueError(f"{name} must be a number of a sensible size, got {_short(value)}") from None
     if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{name} must be finite, got {_short(value)}")
     return x
 
 
 def _integer(name: str, value: Any, lo: int, hi: int) -> int:
     x = _number(name, value)
     if x != int(x) or not lo <= x <= hi:
-        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
+        raise ValueError(f"{name} must be a whole number from {lo} to {hi}, got {_short(value)}")
     return int(x)
 
 
 def _parse_hidden(value: Any) -> list[int]:
-    parts = value.replace(",", " ").split() if isinstance(value, str) else value
+    if isinstance(value, str) and len(value) <= 100:
+        parts: Any = value.replace(",", " ").split()
+    else:
+        parts = value
     if not isinstance(parts, (list, tuple)):
-        raise ValueError(f"hidden layers must be sizes like '8' or '8, 8', got {value!r}")
+        raise ValueError(f"hidden must be layer sizes like '8' or '8, 8', got {_short(value)}")
     if len(parts) > MAX_HIDDEN_LAYERS:
-        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(parts)}")
+        raise ValueError(f"hidden: at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(parts)}")
     sizes = []
     for part in parts:
-        try:
-            units = int(part)
-        except (TypeError, ValueError):
-            raise ValueError(f"hidden layer sizes must be whole numbers, got {part!r} in {value!r}") from None
-        if not 1 <= units <= MAX_UNITS or str(units) != str(part).strip():
-            raise ValueError(f"each hidden layer needs 1 to {MAX_UNITS} units, got {part!r}")
-        sizes.append(units)
+        text = str(part).strip() if isinstance(part, (int, str)) and not isinstance(part, bool) else "?"
+        digits = text.lstrip("-")
+        if not (digits.isdigit() and len(digits) <= 6 and str(int(text)) == text):
+            raise ValueError(f"hidden layer sizes must be whole numbers, got {_short(part)} in {_short(value)}")
+        if not 1 <= int(text) <= MAX_UNITS:
+            raise ValueError(f"hidden: each hidden layer needs 1 to {MAX_UNITS} units, got {_short(part)}")
+        sizes.append(int(text))
     return sizes
 
 
