@@ -78,7 +78,7 @@ ROWS: dict[str, Row] = {
     "reproduce-out-under-a-file": row("reproduce --out file/x", 2, "not a directory", "file"),
     "reproduce-out-read-only": row("reproduce --out ro/x", 2, "cannot write in", "read-only"),
     "reproduce-out-not-ours": row("reproduce --out notours", 2, "was not written by backproplab", "notours"),
-    "reproduce-one-seed": row("reproduce --seeds 1", 2, "--seeds must be 0 (skip) or at least 2"),
+    "reproduce-one-seed": row("reproduce --runs 1", 2, "--runs must be 0 (skip) or at least 2"),
     "reproduce-zero-sweep-epochs": row("reproduce --sweep-epochs 0", 2, "--sweep-epochs must be"),
     "reproduce-ctrl-c": row("reproduce --out rep", 130, "interrupted by Ctrl-C", interrupt_after="AND:"),
     # --- explore ---

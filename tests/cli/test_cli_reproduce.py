@@ -20,7 +20,7 @@ from backproplab.experiments.config import load_config, parse_toml
 from backproplab.present.report import FIGURES
 
 SEEDS = 24
-ARGS = ["--seeds", str(SEEDS), "--sweep-seeds", "6", "--sweep-epochs", "200", "--seed", "3", "--quiet"]
+ARGS = ["--runs", str(SEEDS), "--sweep-runs", "6", "--sweep-epochs", "200", "--seed", "3", "--quiet"]
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 
 
@@ -63,7 +63,7 @@ def test_every_file_is_written(run) -> None:
     for path, _ in FIGURES.values():
         assert path in record["files"]
     assert all((out / f).is_file() for f in record["files"])
-    assert record["command"] == "backproplab reproduce --seed 3 --seeds 24 --sweep-seeds 6 --sweep-epochs 200"
+    assert record["command"] == "backproplab reproduce --seed 3 --runs 24 --sweep-runs 6 --sweep-epochs 200"
 
 
 def test_figures_are_valid_pngs(run) -> None:
@@ -171,8 +171,8 @@ def test_report_markdown(run) -> None:
 
 def test_bad_flags_exit_2_and_write_nothing(tmp_path, capsys) -> None:
     out = tmp_path / "never"
-    for flags, words in ((["--seeds", "1"], "--seeds"), (["--seed", "-2"], "--seed"),
-                         (["--sweep-epochs", "0"], "--sweep-epochs"), (["--seeds", "many"], "--seeds")):
+    for flags, words in ((["--runs", "1"], "--runs"), (["--seeds", "1"], "--runs"), (["--seed", "-2"], "--seed"),
+                         (["--sweep-epochs", "0"], "--sweep-epochs"), (["--runs", "many"], "--runs")):
         assert main(["reproduce", "--out", str(out), *flags]) == 2
         err = capsys.readouterr().err
         assert words in err and "Traceback" not in err
@@ -203,4 +203,5 @@ def test_without_seeds_only_the_report_runs(tmp_path, capsys, monkeypatch) -> No
 
 def test_help(capsys) -> None:
     assert main(["reproduce", "--help"]) == 0
-    assert "--seeds" in capsys.readouterr().out
+    help_text = capsys.readouterr().out
+    assert "--runs" in help_text and "--sweep-runs" in help_text and "--seeds" not in help_text  # the old names hide

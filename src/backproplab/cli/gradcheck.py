@@ -42,20 +42,22 @@ def add_parser(sub: Any) -> None:
         "gradcheck", help="check a network's backpropagated gradients against central differences",
         usage="backproplab gradcheck [CONFIG] [options]  (see --help)",  # short, so a usage error is two lines
         description="Compare backpropagation with central differences, entry by entry, on the network `train` "
-                    "builds from the same config and flags (at its initial weights, after training with --train, "
+                    "builds from the same config and flags (at its initial weights, after training with --trained, "
                     "or loaded with --model). An entry passes if |a - n| <= atol + rtol * (|a| + |n|) (a: "
                     "backpropagated, n: numerical); the relative error per parameter array is shown for reading. "
                     "Dropout is checked with one mask held fixed (training mode) and in evaluation mode; entries "
                     "whose step moves a ReLU input across 0 are reported as 'at a kink' and not judged. "
                     "Exit code 1 if any judged entry fails.",
         epilog="examples:\n  backproplab gradcheck xor\n  backproplab gradcheck xor --dropout 0.5 --batch-norm\n"
-               "  backproplab gradcheck --data iris --output softmax --train\n"
+               "  backproplab gradcheck --data iris --output softmax --trained\n"
                "  backproplab gradcheck mnist1d --max-checks 5 --json\n"
                "  backproplab gradcheck xor --model runs/xor/model.npz",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_flags(parser)
-    parser.add_argument("--train", action="store_true", help="train the network (the config's epochs) first")
+    parser.add_argument("--trained", action="store_true", help="train the network (the config's epochs) first "
+                        "(as trace --trained)")
+    parser.add_argument("--train", dest="trained", action="store_true", help=argparse.SUPPRESS)  # its old name
     parser.add_argument("--model", metavar="PATH", help="check this saved model (model.npz) on the config's data")
     parser.add_argument("--eps", type=float, default=1e-7, help="finite-difference step (default: 1e-7, the report's)")
     parser.add_argument("--rtol", "--threshold", dest="rtol", type=float, default=1e-6,
@@ -79,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
     status = Status(args.quiet or args.json)
     try:
         config = config_from_args(args)
-        if args.train and args.model:
-            raise ValueError("--train and --model exclude each other: a saved model is checked as it is")
+        if args.trained and args.model:
+            raise ValueError("--trained and --model exclude each other: a saved model is checked as it is")
         options = {"eps": check_positive_float("--eps", args.eps),
                    "rtol": check_positive_float("--rtol", args.rtol, allow_zero=True),
                    "atol": check_positive_float("--atol", args.atol, allow_zero=True),
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         return error("gradcheck", exc)
     if args.model:
         status(f"checking {args.model} on {config.data.name}")
-    if args.train:
+    if args.trained:
         status(f"training {config.name} for {config.training.epochs} epochs")
         net = train(config, progress=not status.quiet).net
     try:
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
            + f") on {rows} of {X.shape[-2]} rows")
     result = gradcheck(net, X, y, max_checks=max_checks, **options)
     if args.json:
-        _print_json({**result.to_dict(), "config": to_dict(config), "model": args.model, "trained": args.train,
+        _print_json({**result.to_dict(), "config": to_dict(config), "model": args.model, "trained": args.trained,
                      "rows": rows})
     else:
         print(check_table(result, net).to_text())

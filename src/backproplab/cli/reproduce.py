@@ -46,11 +46,13 @@ def add_parser(sub: Any) -> None:
                         help=f"output directory (default: ./{DEFAULT_OUT}); replaced if it holds an earlier run")
     parser.add_argument("--seed", type=int, default=0, metavar="S",
                         help="the chosen seed of Tables 1-3 and Figures 1-2 (default: 0)")
-    parser.add_argument("--seeds", type=int, default=1000, metavar="N",
-                        help="seeds per function for the statistics, S..S+N-1 (default: 1000; 0 skips the "
-                             "statistics and the sweeps)")
-    parser.add_argument("--sweep-seeds", type=int, default=300, metavar="N",
-                        help="seeds per cell of the sweeps beyond the report (default: 300; 0 skips them)")
+    parser.add_argument("--runs", dest="seeds", type=int, default=1000, metavar="N",
+                        help="networks per function for the statistics, trained at once from the seeds S..S+N-1 "
+                             "(default: 1000; 0 skips the statistics and the sweeps)")
+    parser.add_argument("--seeds", dest="seeds", type=int, help=argparse.SUPPRESS)  # the old name of --runs
+    parser.add_argument("--sweep-runs", dest="sweep_seeds", type=int, default=300, metavar="N",
+                        help="networks per cell of the sweeps beyond the report (default: 300; 0 skips them)")
+    parser.add_argument("--sweep-seeds", dest="sweep_seeds", type=int, help=argparse.SUPPRESS)  # old name
     parser.add_argument("--sweep-epochs", type=int, default=4000, metavar="E",
                         help="epochs of the hidden-width sweep for XOR (default: 4000)")
     parser.add_argument("--no-explorer", action="store_true",
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     status = Status(args.quiet)
     try:
         seed = check_positive_int("--seed", args.seed, minimum=0)
-        for flag, value in (("--seeds", args.seeds), ("--sweep-seeds", args.sweep_seeds)):
+        for flag, value in (("--runs", args.seeds), ("--sweep-runs", args.sweep_seeds)):
             if check_positive_int(flag, value, minimum=0) == 1:
                 raise ValueError(f"{flag} must be 0 (skip) or at least 2, got 1")
         check_positive_int("--sweep-epochs", args.sweep_epochs)
@@ -100,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
 def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run: ``backproplab reproduce`` plus the non-default flags."""
     parts = ["backproplab reproduce"]
-    for flag, value, default in (("--seed", args.seed, 0), ("--seeds", args.seeds, 1000),
-                                 ("--sweep-seeds", args.sweep_seeds, 300), ("--sweep-epochs", args.sweep_epochs, 4000)):
+    for flag, value, default in (("--seed", args.seed, 0), ("--runs", args.seeds, 1000),
+                                 ("--sweep-runs", args.sweep_seeds, 300), ("--sweep-epochs", args.sweep_epochs, 4000)):
         if value != default:
             parts.append(f"{flag} {value}")
     return " ".join(parts)
