@@ -119,3 +119,33 @@ def test_something_that_is_not_dask_is_named_within_the_timeout(kind, capsys) ->
     assert code == 2 and "no Dask scheduler answered" in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1 and "memory" not in err
     assert waited < 60  # it used to hang for ever
+
+
+def test_sigterm_with_local_workers_is_one_line_and_exit_143(tmp_path) -> None:
+    """It exited 143 silently, with a leaked-semaphore warning from the workers left behind."""
+    pytest.importorskip("distributed")
+    import signal
+    import subprocess
+
+    from console import start
+
+    proc = start("sweep", "xor", "--grid", "training.lr=[0.1, 0.2, 0.3, 0.4]", "--runs", "200", "--epochs", "3000",
+                 "--workers", "2", "--out", "s", cwd=tmp_path, text=True, stdout=subprocess.DEVNULL,
+                 stderr=subprocess.PIPE)
+    err = ""
+    try:
+        while "to compute" not in err:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            err += line
+        time.sleep(0.5)  # the workers are at it
+        proc.send_signal(signal.SIGTERM)
+        err += proc.communicate(timeout=120)[1]
+    finally:
+        if proc.poll() is None:  # pragma: no cover - only if it hung
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143, err
+    assert "stopped by SIGTERM" in err and "leaked" not in err and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) <= 2, err  # the status line and the stop line
