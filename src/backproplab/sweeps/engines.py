@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from .._checks import is_int, is_number
 from ..errors import EngineError
 from .spec import refuse, short
 
@@ -204,9 +205,9 @@ def make_engine(workers: int | None = None, scheduler: str | None = None,
     """The engine asked for: in-process (neither given), a local Dask cluster, or an existing one."""
     if workers is not None and scheduler is not None:
         raise refuse("give `workers` N (a local cluster) or `scheduler` ADDR (an existing one), not both", EngineError)
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+    if workers is not None and (not is_int(workers) or workers < 1):
         raise refuse(f"`workers` must be an integer >= 1, got {short(workers)}", EngineError)
-    if isinstance(timeout, bool) or not (isinstance(timeout, (int, float)) and 0 < timeout < 86400 * 365):
+    if not (is_number(timeout) and 0 < timeout < 86400 * 365):
         raise refuse(f"`timeout` must be a number of seconds > 0, got {short(timeout)}", EngineError)
     if scheduler is not None:
         check_address(scheduler)

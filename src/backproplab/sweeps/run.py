@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import check_bool, is_int
 from ..core.metrics import accuracy
 from ..data import GATES
 from ..experiments.build import Trained, train
@@ -178,10 +179,9 @@ def prepare(config: ExperimentConfig | str | os.PathLike,
     spec = make_spec(base, grid=axes, sample=sample, ranges=ranges or (), sample_seed=sample_seed, runs=runs,
                      threshold=threshold)
     chunk = runs if seed_chunk is None else seed_chunk
-    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+    if not is_int(chunk) or chunk < 1:
         raise refuse(f"`seed_chunk` must be an integer >= 1, got {short(seed_chunk)}")
-    if not isinstance(allow_large, bool):
-        raise refuse(f"`allow_large` must be True or False, got {short(allow_large)}", TypeError)
+    check_bool("allow_large", allow_large)
     size = check_size(spec, allow_large)  # before listing the cells: a huge sweep is refused in a moment
     configs = check_cells(spec, min(max(chunk, 2), runs))
     store = SweepStore(out) if out is not None else None
