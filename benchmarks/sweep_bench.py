@@ -43,7 +43,7 @@ def uptime() -> str:
 def timed_sweep(base, seeds: int, workers: int | None) -> tuple[float, float, float]:
     """(engine start-up + shut-down seconds, wall seconds of the cells, sum of the cells' training seconds)."""
     start = time.perf_counter()
-    plan = prepare(base, GRID, seeds=seeds, workers=workers)  # out=None: the wall time is the cells only
+    plan = prepare(base, GRID, runs=seeds, workers=workers)  # out=None: the wall time is the cells only
     up = time.perf_counter()
     # The plan stops its engine when the cells are done: a cluster's shut-down is timed apart, as its start-up.
     close, closing = plan.engine.close, []
@@ -103,7 +103,7 @@ def main() -> None:
     cell = med["in-process"][1] / cells
     overhead = (med["workers=1"][1] - med["in-process"][1]) / cells
     # Writing a cell file: the driver's part of the Dask path, timed on a real cell's arrays.
-    spec_cell = prepare(base, GRID, seeds=args.seeds)
+    spec_cell = prepare(base, GRID, runs=args.seeds)
     config = spec_cell.spec.cell_config(spec_cell.spec.cells()[0])
     task = Task(0, config, 0, args.seeds, 0.1)
     arrays = run_task(task)
