@@ -208,7 +208,7 @@ def test_playground_refuses_bad_parameters_on_the_page(page, playground):
     page.fill("#lr", "-1")
     page.click("#apply")
     page.wait_for_selector("#error:not([hidden])")
-    assert page.inner_text("#error") == "learning rate must be > 0 and <= 10, got -1.0"
+    assert page.inner_text("#error") == "lr (learning rate) must be > 0 and <= 10, got -1.0"
     page.fill("#lr", "0.02")
     page.fill("#hidden", "8, 8")
     page.select_option("#dataset", "moons")
