@@ -7,6 +7,8 @@ The same objects are displayed in a real kernel by test_kernel_outputs.py; here 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -113,3 +115,19 @@ def test_broken_objects_still_show_their_text() -> None:
     bp.fit(bp.mlp([2, 2, 1]), X, y, epochs=2, progress=False, callbacks=[rec])
     rec.recording.meta = None
     assert rec.recording._repr_html_().startswith("<pre>")
+
+
+def test_history_plot_is_a_figure_that_shows_as_png() -> None:
+    history = bp.fit(bp.mlp([2, 8, 1], runs=3), X, y, epochs=30, progress=False)
+    fig = history.plot(title="xor")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
+    assert fig._repr_png_().startswith(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(ValueError, match="no epochs"):
+        bp.History().plot()
+
+
+def test_history_plot_without_matplotlib_says_what_to_install() -> None:
+    code = ("import sys; sys.modules['matplotlib'] = None\nimport backproplab as bp\n"
+            "try:\n    bp.History().plot()\nexcept ImportError as exc:\n    print(exc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout == 'History.plot needs matplotlib: pip install "backproplab[report]"\n'

@@ -106,8 +106,12 @@ class History:
         Needs matplotlib (``pip install "backproplab[report]"``); in Jupyter the figure
         shows as a PNG without pyplot.
         """
-        from .plot import learning_curves  # matplotlib is imported when a figure is drawn, never before
-
+        try:
+            from .plot import learning_curves  # matplotlib is imported when a figure is drawn, never before
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] != "matplotlib":
+                raise
+            raise ImportError('History.plot needs matplotlib: pip install "backproplab[report]"') from None
         return learning_curves(self, title)
 
     def _repr_html_(self) -> str:
