@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,3 +132,11 @@ def test_history_plot_without_matplotlib_says_what_to_install() -> None:
             "try:\n    bp.History().plot()\nexcept ImportError as exc:\n    print(exc)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout == 'History.plot needs matplotlib: pip install "backproplab[report]"\n'
+
+
+def test_every_figure_of_the_package_shows_as_png() -> None:
+    """No module builds a bare matplotlib Figure: each uses train.plot.Figure, which has _repr_png_."""
+    src = Path(bp.__file__).parent
+    bare = [str(p.relative_to(src)) for p in src.rglob("*.py") if p.name != "plot.py" or p.parent.name != "train"
+            if re.search(r"from matplotlib\.figure import|matplotlib\.pyplot|\bplt\.", p.read_text(encoding="utf-8"))]
+    assert bare == []

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.colors import LogNorm
-from matplotlib.figure import Figure
 
+from ..train.plot import Figure  # shows as a PNG in a notebook, without pyplot
 from .hessian import Spectrum
 from .surface import Line, Plane
 from .trajectory import PathLoss

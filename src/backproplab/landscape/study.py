@@ -188,7 +188,7 @@ def compare(result: Failures) -> str:
 
 def figure(results: Sequence[Failures]):  # -> matplotlib Figure
     """Gradient norm against the smallest Hessian eigenvalue for every failed seed, thresholds drawn."""
-    from matplotlib.figure import Figure
+    from ..train.plot import Figure  # shows as a PNG in a notebook, without pyplot
 
     fig = Figure(figsize=(5.2 * len(results), 4.2), layout="constrained")
     axes = fig.subplots(1, len(results), squeeze=False)[0]
