@@ -65,7 +65,7 @@ def main() -> None:
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.get("name") == "stdout")
     m = json.loads(text.strip().splitlines()[-1])
     load = os.getloadavg()
-    print(f"load average before/after: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min)")
+    print(f"load average at the end: {load[0]:.1f} (1 min), {load[1]:.1f} (5 min)")
     print(f"B1 without display:        median {m['plain'] * 1e3:7.1f} ms")
     print(f"B1 with live=2000:         median {m['live_end'] * 1e3:7.1f} ms "
           f"({m['live_end'] / m['plain']:.3f}x; one display and one redraw)")
