@@ -218,6 +218,18 @@ class EpochTotals:
             self.correct = self.correct + self.loss.correct(z, y)
         return batch_loss
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The running sums, ``{"loss_sum", "correct"}``: a checkpoint inside an epoch keeps them as they are.
+
+        ``EpochTotals.from_state_dict`` takes them back.
+        """
+        return {"loss_sum": np.asarray(self.loss_sum), "correct": np.asarray(self.correct)}
+
+    @classmethod
+    def from_state_dict(cls, loss: Loss, state: dict[str, np.ndarray]) -> EpochTotals:
+        """The running sums ``state_dict()`` gave, for the rest of the epoch."""
+        return cls(loss, state.get("loss_sum", 0.0), state.get("correct", 0))
+
     def metrics(self, rows: int) -> dict[str, np.ndarray | float]:
         """``{"loss": ..., "accuracy": ...}`` (accuracy for classifiers only), means over ``rows`` rows."""
         out = {"loss": self.loss_sum / rows}

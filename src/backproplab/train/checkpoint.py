@@ -53,18 +53,15 @@ class Position:
         Index (into ``order``) of the first row not yet trained on in this epoch.
     order : ndarray or None
         The epoch's row permutation ``(B,)``, or ``None`` when rows are not shuffled.
-    loss_sum : ndarray
-        Running sum of batch loss times batch rows: ``()`` or ``(R,)``.
-    correct : ndarray or None
-        Running count of correct predictions (classifiers): ``()`` or ``(R,)``.
+    totals : dict of ndarray
+        The epoch's running sums, by name, as the training loop gave them: each ``()`` or ``(R,)``.
     last_good : dict of ndarray
         Parameters and buffers at the start of the epoch, restored if it diverges.
     """
 
     start: int
     order: np.ndarray | None
-    loss_sum: np.ndarray
-    correct: np.ndarray | None
+    totals: dict[str, np.ndarray]
     last_good: dict[str, np.ndarray]
 
 
@@ -173,11 +170,9 @@ def save_checkpoint(
     }
     if position is not None:
         header["position"] = {"start": int(position.start), "shuffled": position.order is not None}
-        arrays["position/loss_sum"] = np.asarray(position.loss_sum)
+        arrays.update({f"position/{key}": np.asarray(value) for key, value in position.totals.items()})
         if position.order is not None:
             arrays["position/order"] = position.order
-        if position.correct is not None:
-            arrays["position/correct"] = np.asarray(position.correct)
         for name, value in position.last_good.items():
             arrays[f"position/last_good/{name}"] = value
     write_archive(path, FORMAT, FORMAT_VERSION, header, arrays, checksum=True)  # every part: see load_checkpoint
@@ -249,13 +244,9 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             if not is_int(pos["start"]) or pos["start"] < 0:
                 raise ValueError(f"bad position {pos!r:.60}")
             last_good = {k.removeprefix("last_good/"): v for k, v in saved.items() if k.startswith("last_good/")}
-            position = Position(
-                start=pos["start"],
-                order=saved["order"] if pos["shuffled"] else None,
-                loss_sum=saved["loss_sum"][()],
-                correct=saved["correct"][()] if "correct" in saved else None,
-                last_good=last_good,
-            )
+            totals = {k: v[()] for k, v in saved.items() if k != "order" and not k.startswith("last_good/")}
+            position = Position(start=pos["start"], order=saved["order"] if pos["shuffled"] else None,
+                                totals=totals, last_good=last_good)
         ckpt = Checkpoint(
             path=path,
             architecture=dict(header["architecture"]),
@@ -392,8 +383,8 @@ def _check_position(ckpt: Checkpoint, net: Network, n: int) -> None:
     ok = (
         pos.start <= n
         and (pos.order is None or np.array_equal(np.sort(pos.order), np.arange(n)))
-        and np.shape(pos.loss_sum) == per_run
-        and (pos.correct is None or np.shape(pos.correct) == per_run)
+        and len(pos.totals) > 0
+        and all(np.shape(value) in ((), per_run) for value in pos.totals.values())
         and pos.last_good.keys() == state.keys()
         and all(pos.last_good[k].shape == a.shape for k, a in state.items())
     )

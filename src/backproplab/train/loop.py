@@ -163,38 +163,50 @@ def fit(
             raise TypeError(f"batch_order must be a function of the epoch, got {type(batch_order).__name__}")
         if checkpoint is not None or resume is not None:
             raise ValueError("batch_order cannot be combined with checkpoint or resume: its state is not saved")
-    saver = _Checkpoints.check(checkpoint, checkpoint_every, resume, X, Y, loss_fn, batch_size, shuffle, epochs)
-    ckpt = saver.load(resume, net) if resume else None
+    saver = _Checkpoints.check(checkpoint, checkpoint_every, resume, epochs)
+    settings = _checkpoint.fit_settings(X, Y, loss_fn, batch_size, shuffle) if checkpoint or resume else {}
+    ckpt = saver.load(resume, net, settings) if resume else None
     history = ckpt.history if ckpt else History(net.runs)
     state = FitState(net=net, optimizer=optimizer, loss=loss_fn, history=history, epochs=epochs)
     state.epoch = ckpt.epoch if ckpt else 0
     guard = Divergence(net, history, whole=batch_size == n)
-    saver.attach(net, optimizer, rng, history, callbacks)
+    saver.attach(net=net, optimizer=optimizer, rng=rng, history=history, callbacks=callbacks, fit=settings)
     for cb in callbacks:
         cb.on_fit_begin(state)
-    position = saver.restore(ckpt, callbacks) if ckpt else None  # after on_fit_begin: schedules read the base rate
+    position = saver.restore(ckpt) if ckpt else None  # after on_fit_begin: schedules read the base rate
+
+    def row_order(epoch: int) -> np.ndarray | None:
+        """A fresh epoch's row order: replayed (batch_order), drawn (shuffle), or the rows' own (None)."""
+        if batch_order is not None:
+            return batch_order(epoch)
+        return rng.permutation(n) if shuffle else None
 
     with _training(saver.path is not None, progress, epochs, state.epoch) as (signals, bar):
         for epoch in range(state.epoch + 1, epochs + 1):
-            order, first, totals = _epoch_start(position, rng, n, shuffle, loss_fn, guard)
-            if batch_order is not None:
-                order = batch_order(epoch)
+            order, first, totals, last_good = _epoch_start(position, loss_fn, row_order, epoch)
+            guard.begin_epoch(last_good)  # the state a diverging epoch goes back to
             position = None
             for done, xb, yb in _batches(X, Y, batch_size, order, first):
                 z = net.forward(xb, train=True)  # forward
-                value, dz = loss_fn.value_and_gradient(z, yb)  # loss and d loss / d z
-                guard.before_update(totals.add(value, z, yb))
+                value, dz = loss_fn.value_and_gradient(z, yb)  # loss, and d loss / d z
+                batch_loss = totals.add(value, z, yb)  # the epoch's running sums; this batch's summed loss
+                guard.before_update(batch_loss)  # one batch per epoch, its loss not finite: keep the epoch's start
                 net.backward(dz, input_grad=False)  # backward (fit never needs d loss / d X)
                 optimizer.step(net.params, net.grads)  # update
-                guard.after_update()
-                saver.on_step(signals, epoch, done, n, order, totals, guard)  # Ctrl-C: save, raise
+                guard.after_update()  # runs that diverged stay frozen
+                if signals.received:  # SIGINT/SIGTERM: this step is done; save where we are and stop
+                    saver.save(epoch - 1, _checkpoint.Position(done, order, totals.state_dict(), guard.kept()))
+                    raise _interrupted(signals, saver.path, epoch, done, n)
             metrics = guard.end_epoch(epoch, totals.metrics(n))  # NaN: roll back, raise or freeze runs
             history.append(**metrics)
             state.epoch, state.stop = epoch, state.stop or guard.everyone
             bar.epoch_done(epoch, metrics["loss"])
             for cb in callbacks:
                 cb.on_epoch_end(state)
-            saver.on_epoch_end(signals, epoch, n, state.stop)
+            if saver.due(epoch, state.stop or bool(signals.received)):
+                saver.save(epoch)
+            if signals.received:
+                raise _interrupted(signals, saver.path, epoch + 1, 0, n)
             if state.stop:
                 break
     for cb in callbacks:
@@ -222,23 +234,17 @@ def _check_arguments(
 
 
 def _epoch_start(
-    position: _checkpoint.Position | None,
-    rng: np.random.Generator,
-    n: int,
-    shuffle: bool,
-    loss_fn: Loss,
-    guard: Divergence,
-) -> tuple[np.ndarray | None, int, EpochTotals]:
-    """An epoch's row order (None: rows in their own order), first row and running sums.
+    position: _checkpoint.Position | None, loss_fn: Loss, row_order: Callable[[int], np.ndarray | None], epoch: int
+) -> tuple[np.ndarray | None, int, EpochTotals, dict[str, np.ndarray] | None]:
+    """An epoch's row order (None: rows in their own order), first row, running sums and saved starting state.
 
-    A fresh epoch draws its order; a run resumed inside an epoch takes the saved
-    order, sums and starting row (``position``).
+    A fresh epoch takes ``row_order(epoch)``; a run resumed inside an epoch takes the
+    saved order, sums, starting row and the state at the epoch's start (``position``).
     """
     if position is not None:
-        guard.begin_epoch(position.last_good)
-        return position.order, position.start, EpochTotals(loss_fn, position.loss_sum, position.correct)
-    guard.begin_epoch()
-    return (rng.permutation(n) if shuffle else None), 0, EpochTotals(loss_fn)
+        totals = EpochTotals.from_state_dict(loss_fn, position.totals)
+        return position.order, position.start, totals, position.last_good
+    return row_order(epoch), 0, EpochTotals(loss_fn), None
 
 
 def _batches(
@@ -292,66 +298,50 @@ class _Progress:
 class _Checkpoints:
     """Writes the training state to ``path``: every ``every`` epochs, at the end, at a stop and on a signal.
 
-    On SIGINT/SIGTERM (deferred while a checkpoint is set) the current step is
-    finished, the state saved with the position inside the epoch, and
-    ``TrainingInterrupted`` raised. Without a path it does nothing.
+    ``fit`` saves with ``save`` between steps (on a signal, with the position inside
+    the epoch) and at an epoch's end when ``due``. Without a path it writes nothing.
     """
 
-    def __init__(self, path: Path | None, every: int | None, settings: dict[str, Any], epochs: int) -> None:
-        self.path, self.every, self.settings, self.epochs = path, every, settings, epochs
+    def __init__(self, path: Path | None, every: int | None, epochs: int) -> None:
+        self.path, self.every, self.epochs = path, every, epochs
         self.blocks: dict[int, str] = {}  # history blocks written so far: each is written once
+        self.objects: dict[str, Any] = {}
 
     @classmethod
-    def check(
-        cls, path: Any, every: Any, resume: Any, X: np.ndarray, Y: np.ndarray, loss: Loss, batch_size: int,
-        shuffle: bool, epochs: int,
-    ) -> _Checkpoints:
+    def check(cls, path: Any, every: Any, resume: Any, epochs: int) -> _Checkpoints:
         """Validate ``fit``'s checkpoint arguments before any work starts."""
         path, resume = _checkpoint.check_paths(path, resume)
         if every is not None:
             every = check_positive_int("checkpoint_every", every)
             if path is None:
                 raise ValueError("checkpoint_every needs checkpoint=PATH, the file to write the state to")
-        settings = _checkpoint.fit_settings(X, Y, loss, batch_size, shuffle) if path or resume else {}
         if path:
             _checkpoint.remove_stale_temporaries(path)
-        return cls(path, every, settings, epochs)
+        return cls(path, every, epochs)
 
-    def load(self, resume: Any, net: Network) -> _checkpoint.Checkpoint:
+    def load(self, resume: Any, net: Network, settings: dict[str, Any]) -> _checkpoint.Checkpoint:
         """The checkpoint to resume from, checked against this run (applied by ``restore``)."""
-        return _checkpoint.resume(Path(resume), net, self.settings, self.epochs)
+        return _checkpoint.resume(Path(resume), net, settings, self.epochs)
 
-    def attach(self, net: Network, optimizer: Optimizer, rng: np.random.Generator, history: History,
-               callbacks: list[Callback]) -> None:
-        self.objects = {"net": net, "optimizer": optimizer, "rng": rng, "history": history, "callbacks": callbacks}
+    def attach(self, **objects: Any) -> None:
+        """What a checkpoint saves: net, optimizer, rng (the shuffling's), history, callbacks, fit (settings)."""
+        self.objects = objects
 
-    def restore(self, ckpt: _checkpoint.Checkpoint, callbacks: list[Callback]) -> _checkpoint.Position | None:
+    def restore(self, ckpt: _checkpoint.Checkpoint) -> _checkpoint.Position | None:
         """Put the checkpoint's state back; returns where inside an epoch it was taken (or None)."""
-        _checkpoint.restore_callbacks(ckpt, callbacks)
         o = self.objects
+        _checkpoint.restore_callbacks(ckpt, o["callbacks"])
         _checkpoint.restore(ckpt, o["net"], o["optimizer"], o["rng"])
         o["optimizer"].lr = float(ckpt.optimizer["lr"])
         return ckpt.position
 
+    def due(self, epoch: int, stop: bool) -> bool:
+        """Whether to save at the end of ``epoch``: every ``every`` epochs, the last, and a stop (or signal)."""
+        return self.path is not None and (stop or epoch == self.epochs or epoch % (self.every or self.epochs) == 0)
+
     def save(self, epoch: int, position: _checkpoint.Position | None = None) -> None:
-        _checkpoint.save_checkpoint(
-            self.path, epoch=epoch, fit=self.settings, position=position, blocks=self.blocks, **self.objects
-        )
-
-    def on_step(self, signals: Any, epoch: int, done: int, n: int, order: np.ndarray | None, totals: EpochTotals,
-                guard: Divergence) -> None:
-        """After an update: on a signal, save the state inside the epoch and raise ``TrainingInterrupted``."""
-        if signals.received:
-            self.save(epoch - 1, _checkpoint.Position(done, order, totals.loss_sum, totals.correct, guard.kept()))
-            raise _interrupted(signals, self.path, epoch, done, n)
-
-    def on_epoch_end(self, signals: Any, epoch: int, n: int, stop: bool) -> None:
-        """Save when due (every ``every`` epochs, the last, a stop, a signal); on a signal, raise."""
-        due = stop or epoch == self.epochs or signals.received or epoch % (self.every or self.epochs) == 0
-        if self.path is not None and due:
-            self.save(epoch)
-        if signals.received:
-            raise _interrupted(signals, self.path, epoch + 1, 0, n)
+        """Write the state after ``epoch`` epochs (and ``position`` rows into the next)."""
+        _checkpoint.save_checkpoint(self.path, epoch=epoch, position=position, blocks=self.blocks, **self.objects)
 
 
 def _interrupted(signals: _interrupt.Signals, path: Any, epoch: int, done: int, n: int) -> TrainingInterrupted:
