@@ -18,8 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import backproplab as bp  # noqa: E402
-from workloads import b1, b2, make_problem  # noqa: E402
+import backproplab as bp
+from workloads import b1, b2, make_problem
+
 w = b1() if sys.argv[1] == "B1" else b2()
 prob = make_problem(w)
 net = bp.mlp(list(w.sizes), activation=w.activation, output=w.output, seed=w.seed, runs=w.runs, dtype=w.dtype)
