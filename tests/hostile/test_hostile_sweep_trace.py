@@ -6,11 +6,13 @@ lines on stderr holding the row's words, every file there before unchanged (none
 deleted, none rewritten) and nothing new written, there or in the parent folder
 (a config's ``name`` must not lead out). The rows fail before any work, so the
 table is fast; they run a few at a time in threads. The playground row is
-stopped with Ctrl-C once it listens, with an event stream open.
+stopped with Ctrl-C once it listens, with an event stream open and after a
+client hung up in the middle of a request.
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -125,8 +127,25 @@ def _open_page(port: int) -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/events", timeout=60) as stream:
             while stream.read(256):
                 pass
-    except OSError:
+    except (OSError, http.client.HTTPException):  # the server ended the stream, cleanly or not
         pass
+
+
+def _wait_listening(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+def _half_sent_post(port: int) -> None:
+    """Promise 1000 bytes of settings, send 10, hang up."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"POST /api/settings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1000\r\n\r\n{\"lr\": 0.")
 
 
 def _invoke(spec: Row, where: Path, env: dict[str, str]) -> tuple[int, str]:
@@ -142,8 +161,10 @@ def _invoke(spec: Row, where: Path, env: dict[str, str]) -> tuple[int, str]:
                 if not line:
                     break
                 err += line
+            _wait_listening(port)  # the status line comes a moment before the server listens
             page = threading.Thread(target=_open_page, args=(port,), daemon=True)
             page.start()
+            _half_sent_post(port)  # a client that goes away mid-request: no traceback in the log
             time.sleep(1.5)  # the page is open, its stream waiting
             proc.send_signal(signal.SIGINT)
         rest = proc.communicate(timeout=180)[1]
