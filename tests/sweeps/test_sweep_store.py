@@ -149,3 +149,27 @@ def test_sigterm_with_local_workers_is_one_line_and_exit_143(tmp_path) -> None:
     assert proc.returncode == 143, err
     assert "stopped by SIGTERM" in err and "leaked" not in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) <= 2, err  # the status line and the stop line
+
+
+def test_a_task_whose_workers_keep_dying_is_an_engine_error_not_a_bug(monkeypatch) -> None:
+    """Dask gives up on a task after its workers die three times (KilledWorker); that is the machine, not a bug."""
+    distributed = pytest.importorskip("distributed")
+    from distributed.scheduler import KilledWorker
+
+    from backproplab.sweeps.engines import DaskEngine
+
+    class Future:
+        key = "task-0"
+
+        def result(self):
+            raise KilledWorker("task-0", None, 3)
+
+    class Client:
+        def submit(self, fn, task, **options):
+            return Future()
+
+    engine = object.__new__(DaskEngine)  # no cluster: only map's handling of the lost task is under test
+    engine.client = Client()
+    monkeypatch.setattr(distributed, "as_completed", lambda futures: iter(futures))
+    with pytest.raises(EngineError, match="worker died each time it ran it"):
+        list(engine.map(lambda task: task, ["a task"]))
