@@ -11,7 +11,8 @@ from autograd import grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backproplab.core.losses import LOSSES, BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss, softmax
+from backproplab.core.layers import softmax
+from backproplab.core.losses import LOSSES, BinaryCrossEntropy, CrossEntropy, MeanSquaredError, get_loss
 
 from numeric import assert_matches_numeric, numerical_gradient
 from oracle import LOSSES as ORACLE

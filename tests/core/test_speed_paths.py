@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import backproplab as bp
 from backproplab.core import _kernels
-from backproplab.core.layers import Dense, ReLU, Sigmoid, Tanh
-from backproplab.core.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError, sigmoid, softmax
+from backproplab.core.layers import Dense, ReLU, Sigmoid, Tanh, sigmoid, softmax
+from backproplab.core.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError
 
 X_LOGIC = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 Y_XOR = np.array([0, 1, 1, 0])

@@ -7,17 +7,14 @@ import math
 import numpy as np
 import pytest
 
+from backproplab.core.layers import OUTPUTS, identity, sigmoid, softmax
 from backproplab.core.losses import (
     DEFAULT_LOSS,
     LOSSES,
-    OUTPUTS,
     BinaryCrossEntropy,
     CrossEntropy,
     MeanSquaredError,
     get_loss,
-    identity,
-    sigmoid,
-    softmax,
 )
 
 

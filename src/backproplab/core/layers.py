@@ -1,5 +1,10 @@
 """Layers: a dense (affine) map and element-wise activations, each with its backward pass.
 
+The activation functions live here, the hidden layers' and the output's
+(``sigmoid``, ``softmax``, ``identity``: ``OUTPUTS``, which ``backproplab.core.losses``
+pairs each with its loss), and so does each activation's formula in words
+(``Layer.formula``), which the worked trace prints.
+
 Every layer follows the core contract of ``DESIGN.md``:
 
 - ``params`` and ``grads`` are dicts of arrays with the same keys and shapes
@@ -22,14 +27,42 @@ transcendental function (Rumelhart, Hinton & Williams 1986).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._checks import check_choice, check_dtype, check_positive_float, check_positive_int
 from ._kernels import matmul, stack_runs_last, sum_over_batch
 from .init import get_initializer
-from .losses import sigmoid
+
+
+# --- activation functions: the hidden layers below and the output activations (paired with losses) ---
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function ``0.5 + 0.5 * tanh(0.5 * z)``, stable for any ``z``."""
+    p = 0.5 * np.asarray(z)  # the steps below work in place on this one new array
+    if not isinstance(p, np.ndarray):  # a scalar: nothing to work in place on
+        return 0.5 + 0.5 * np.tanh(p)
+    np.tanh(p, out=p)
+    p *= 0.5
+    p += 0.5
+    return p
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, stable for any ``z`` (shifted by the row maximum)."""
+    e = z - z.max(axis=-1, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
+
+
+def identity(z: np.ndarray) -> np.ndarray:
+    """The identity: regression outputs are the logits."""
+    return z
+
+
+#: Output activations by name; ``Network.predict_proba`` applies one of these.
+OUTPUTS = {"sigmoid": sigmoid, "softmax": softmax, "identity": identity}
 
 
 class Layer:
@@ -59,6 +92,10 @@ class Layer:
     grads: dict[str, np.ndarray]
     #: State that is saved with the model but not trained (batch norm's running statistics).
     buffers: dict[str, np.ndarray]
+    #: The map and its derivative in words, ``(text, LaTeX)`` pairs of ``(map, derivative)``: what
+    #: ``backproplab.explain.trace`` prints beside the numbers this layer computes (None: none written).
+    formula: ClassVar[tuple[str, str] | None] = None
+    formula_latex: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self) -> None:
         self.params = {}
@@ -306,6 +343,9 @@ class Sigmoid(Layer):
     array([[0.25      , 0.10499359]])
     """
 
+    formula = ("sigmoid(z) = 1 / (1 + exp(-z))", "a * (1 - a)")
+    formula_latex = (r"\sigma(z) = 1 / (1 + e^{-z})", r"a (1 - a)")
+
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         self._a = a = sigmoid(x)  # in its stable form, shared with the output activation
         return a
@@ -334,6 +374,9 @@ class Tanh(Layer):
     array([[1.        , 0.41997434]])
     """
 
+    formula = ("tanh(z)", "1 - a**2")
+    formula_latex = (r"\tanh(z)", r"1 - a^2")
+
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         self._a = a = np.tanh(x)
         return a
@@ -356,6 +399,9 @@ class ReLU(Layer):
     >>> layer.backward(np.array([[5.0, 5.0, 5.0]]))  # passed where z > 0 only; the kink z = 0 gets 0
     array([[0., 0., 5.]])
     """
+
+    formula = ("max(z, 0)", "1 if z > 0 else 0")
+    formula_latex = (r"\max(z, 0)", r"[z > 0]")
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         self._a = a = np.maximum(x, 0)
@@ -383,6 +429,9 @@ class LeakyReLU(Layer):
     >>> layer.backward(np.ones((1, 2)))  # a negative input still passes alpha of the gradient
     array([[0.1, 1. ]])
     """
+
+    formula = ("z if z > 0 else alpha * z", "1 if z > 0 else alpha")
+    formula_latex = (r"z \text{ if } z > 0 \text{ else } \alpha z", r"1 \text{ if } z > 0 \text{ else } \alpha")
 
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
@@ -416,6 +465,9 @@ class Identity(Layer):
     >>> bp.Identity().backward(np.array([[1.5, -2.0]]))
     array([[ 1.5, -2. ]])
     """
+
+    formula = ("z", "1")
+    formula_latex = (r"z", r"1")
 
     def forward(self, x: np.ndarray, *, train: bool = True) -> np.ndarray:
         return x

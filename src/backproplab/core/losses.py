@@ -20,34 +20,7 @@ import numpy as np
 
 from .._checks import as_float_array, check_choice
 from ._kernels import put_along_last
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function ``0.5 + 0.5 * tanh(0.5 * z)``, stable for any ``z``."""
-    p = 0.5 * np.asarray(z)  # the steps below work in place on this one new array
-    if not isinstance(p, np.ndarray):  # a scalar: nothing to work in place on
-        return 0.5 + 0.5 * np.tanh(p)
-    np.tanh(p, out=p)
-    p *= 0.5
-    p += 0.5
-    return p
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, stable for any ``z`` (shifted by the row maximum)."""
-    e = z - z.max(axis=-1, keepdims=True)
-    np.exp(e, out=e)
-    e /= e.sum(axis=-1, keepdims=True)
-    return e
-
-
-def identity(z: np.ndarray) -> np.ndarray:
-    """The identity: regression outputs are the logits."""
-    return z
-
-
-#: Output activations by name; ``Network.predict_proba`` applies one of these.
-OUTPUTS = {"sigmoid": sigmoid, "softmax": softmax, "identity": identity}
+from .layers import OUTPUTS, sigmoid  # the output activations, each paired here with a loss
 
 
 class Loss:

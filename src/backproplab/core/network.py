@@ -27,8 +27,8 @@ from .._checks import (
 from . import _html
 from . import layers as _layers
 from ._archive import write_archive
-from .layers import ACTIVATIONS, Dense, Layer
-from .losses import OUTPUTS, Loss, get_loss
+from .layers import ACTIVATIONS, OUTPUTS, Dense, Layer
+from .losses import Loss, get_loss
 from .regularization import BatchNorm, Dropout
 
 #: Every layer class by its ``to_config()["type"]``: ``Network.from_config`` looks them up here.

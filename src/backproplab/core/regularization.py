@@ -67,6 +67,9 @@ class Dropout(Layer):
            [1., 1., 1., 1.]])
     """
 
+    formula = ("x * mask / (1 - rate)", "mask / (1 - rate)")
+    formula_latex = (r"x \odot m / (1 - \text{rate})", r"m / (1 - \text{rate})")
+
     def __init__(
         self, rate: float = 0.5, *, seed: int | Sequence[int] = 0, stream: int = 0, reuse_mask: bool = False
     ) -> None:

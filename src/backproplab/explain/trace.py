@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.layers import Dense, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Tanh
-from ..core.losses import OUTPUTS, Loss
+from ..core.layers import ACTIVATIONS, OUTPUTS, Dense, Layer
+from ..core.losses import Loss
 from ..core.network import Network, check_data
 from ..core.optim import Optimizer
 from ..core.regularization import BatchNorm, Dropout
@@ -46,23 +46,9 @@ from .trace_text import loss_formula, output_formula, to_markdown
 
 __all__ = ["LayerTrace", "Step", "Trace", "loss_formula", "output_formula", "trace"]
 
-# Formulas printed beside the numbers: (forward, derivative) as text and as LaTeX, by layer class.
-_TEXT: dict[type, tuple[str, str]] = {
-    Sigmoid: ("sigmoid(z) = 1 / (1 + exp(-z))", "a * (1 - a)"),
-    Tanh: ("tanh(z)", "1 - a**2"),
-    ReLU: ("max(z, 0)", "1 if z > 0 else 0"),
-    LeakyReLU: ("z if z > 0 else alpha * z", "1 if z > 0 else alpha"),
-    Identity: ("z", "1"),
-    Dropout: ("x * mask / (1 - rate)", "mask / (1 - rate)"),
-}
-_LATEX: dict[type, tuple[str, str]] = {
-    Sigmoid: (r"\sigma(z) = 1 / (1 + e^{-z})", r"a (1 - a)"),
-    Tanh: (r"\tanh(z)", r"1 - a^2"),
-    ReLU: (r"\max(z, 0)", r"[z > 0]"),
-    LeakyReLU: (r"z \text{ if } z > 0 \text{ else } \alpha z", r"1 \text{ if } z > 0 \text{ else } \alpha"),
-    Identity: (r"z", r"1"),
-    Dropout: (r"x \odot m / (1 - \text{rate})", r"m / (1 - \text{rate})"),
-}
+# Each layer's formulas are its own (``Layer.formula``, ``Layer.formula_latex``): written once, beside its code.
+# Batch norm on one row is the trace's own case: its words depend on the mode.
+_KINDS: dict[type, str] = {**{cls: name for name, cls in ACTIVATIONS.items()}, Dropout: "dropout"}
 _BN_TEXT = {True: ("gamma * (x - mean) / sqrt(var + eps) + beta", "0 (a batch of one row)"),
             False: ("gamma * (x - running_mean) / sqrt(running_var + eps) + beta", "gamma / sqrt(running_var + eps)")}
 _BN_LATEX = {True: (r"\gamma \hat x + \beta,\ \hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}", r"0"),
@@ -402,10 +388,9 @@ def _step(layer: Layer, out: np.ndarray, deriv: np.ndarray, train: bool) -> Step
         text, latex, kind = _BN_TEXT[train], _BN_LATEX[train], "batch_norm"
     else:
         cls = type(layer)
-        text = _TEXT.get(cls, (cls.__name__, "its backward pass of ones"))
-        latex = _LATEX.get(cls, (rf"\text{{{cls.__name__}}}(z)", r"\text{backward}(1)"))
-        kind = {Sigmoid: "sigmoid", Tanh: "tanh", ReLU: "relu", LeakyReLU: "leaky_relu", Identity: "identity",
-                Dropout: "dropout"}.get(cls, cls.__name__)
+        text = cls.formula or (cls.__name__, "its backward pass of ones")
+        latex = cls.formula_latex or (rf"\text{{{cls.__name__}}}(z)", r"\text{backward}(1)")
+        kind = _KINDS.get(cls, cls.__name__)
         if isinstance(layer, Dropout) and not train:
             text, latex = ("x (evaluation: no dropout)", "1"), ("x", "1")
     return Step(kind, text[0], text[1], latex, out.copy(), deriv.copy())
