@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..core.network import Network, check_data
-from ..experiments.build import build_network, check_config, load_data, n_outputs
+from ..experiments.build import build_network, check_config, n_outputs, training_data_of
 from ..experiments.config import ConfigError, ExperimentConfig, from_dict, load_config, shipped_configs, to_dict
 from ..experiments.rundir import RunDirError, check_target, check_writable
 from ..files.io import load_model
@@ -297,7 +297,7 @@ def network_and_data(config: ExperimentConfig, model: str | None = None) -> tupl
     ``gradcheck`` and ``trace`` both start here.
     """
     dataset = check_config(config)
-    X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
+    X, y = training_data_of(config) if dataset is None else (dataset.X_train, dataset.y_train)
     if model:
         net = load_model(model)
         net.check_input(X, name=f"the {config.data.name} data")  # a loaded model must fit the data

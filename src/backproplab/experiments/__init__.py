@@ -7,7 +7,7 @@
 """
 
 from .beyond import ActivationSweep, WidthSweep, activation_sweep, width_sweep
-from .build import Trained, build_network, build_optimizer, load_data, train
+from .build import Trained, build_network, build_optimizer, train, training_data_of
 from .reproduce import REPORT_EXPERIMENTS, FunctionResult, ReproduceResult, reproduce
 from .stats import SeedStats, band, confidence, learned, percentile_of, seed_stats
 
@@ -25,10 +25,10 @@ __all__ = [
     "build_optimizer",
     "confidence",
     "learned",
-    "load_data",
     "percentile_of",
     "reproduce",
     "seed_stats",
     "train",
+    "training_data_of",
     "width_sweep",
 ]

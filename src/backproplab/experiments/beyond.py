@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..train.loop import Callback, FitState
-from .build import Trained, load_data, train
+from .build import Trained, train, training_data_of
 from .config import ExperimentConfig
 from .stats import band, confidence, first_epoch_below, learned
 
@@ -78,7 +78,7 @@ def width_sweep(base: ExperimentConfig, widths: Sequence[int] = (1, 2, 3, 4, 8),
     shares, final = [], []
     for width in widths:
         config = base.replace("model", hidden=[width]).replace("training", epochs=epochs)
-        recorder = LearnedEvery(*load_data(config), every)
+        recorder = LearnedEvery(*training_data_of(config), every)
         trained = train(config, seed=seed, runs=seeds, callbacks=[recorder])
         shares.append(np.mean(recorder.learned, axis=1))  # (E,)
         final.append(band(trained.final_loss()))

@@ -3,10 +3,10 @@
 This is the one path every front end takes (``backproplab train``, ``reproduce``,
 the sweeps), so a config means the same thing everywhere::
 
-    config -> load_data -> build_network -> build_optimizer -> fit -> Trained
+    config -> training_data_of -> build_network -> build_optimizer -> fit -> Trained
 
 Logic tables train on their four rows, as the report did. Every other data set
-(toy sets, Iris, digits, MNIST-1D, MNIST) is split by ``load_dataset`` into
+(toy sets, Iris, digits, MNIST-1D, MNIST) is split by ``dataset_of`` into
 train/validation/test parts, seeded by the run's seed; the validation part is
 evaluated every epoch (and drives early stopping when ``patience`` is set).
 """
@@ -73,16 +73,20 @@ class Trained:
         return loss_and_gradients(self.net, self.X, self.y, train=False)[0]
 
 
-def load_data(config: ExperimentConfig, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The training data ``X: (B, D_in)``, ``y: (B,)`` named by ``config.data`` (the training part of a split)."""
+def training_data_of(config: ExperimentConfig, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The training data ``X: (B, D_in)``, ``y: (B,)`` named by ``config.data`` (the training part of a split).
+
+    Not a loader of its own: the one loader is ``backproplab.data.load``; this reads a config's ``[data]`` for it.
+    """
     if config.data.name in GATES:
         return logic_table(config.data.name, dtype=config.model.dtype)
-    ds = load_dataset(config, seed)
+    ds = dataset_of(config, seed)
     return ds.X_train, ds.y_train
 
 
-def load_dataset(config: ExperimentConfig, seed: int | None = None) -> Dataset:
-    """``config.data`` as a ``Dataset``, split with ``seed`` (default: the config's) and cast to the model's dtype."""
+def dataset_of(config: ExperimentConfig, seed: int | None = None) -> Dataset:
+    """``config.data`` as a ``Dataset`` (``backproplab.data.load``, the one loader), split with ``seed`` (default:
+    the config's) and cast to the model's dtype."""
     data = config.data
     options: dict[str, Any] = {}
     if data.name in ("moons", "circles", "spirals", "blobs"):
@@ -117,7 +121,7 @@ def check_config(config: ExperimentConfig) -> Dataset | None:
                           "class labels; use --output sigmoid (two classes) or softmax")
     with warnings.catch_warnings():  # a split with no training rows warns on its empty mean: refused below
         warnings.simplefilter("ignore", RuntimeWarning)
-        dataset = None if data.name in GATES else load_dataset(config)
+        dataset = None if data.name in GATES else dataset_of(config)
     if dataset is not None and not logic:
         _check_split(config, dataset)
     n_inputs = 2 if dataset is None else dataset.n_features
@@ -267,8 +271,8 @@ def train(config: ExperimentConfig, *, seed: int | None = None, runs: int | None
     seed = config.training.seed if seed is None else seed
     data_seed = seed if data_seed is None else data_seed
     if dataset is None or data_seed != config.training.seed:
-        dataset = None if config.data.name in GATES else load_dataset(config, data_seed)
-    X, y = load_data(config) if dataset is None else (dataset.X_train, dataset.y_train)
+        dataset = None if config.data.name in GATES else dataset_of(config, data_seed)
+    X, y = training_data_of(config) if dataset is None else (dataset.X_train, dataset.y_train)
     net = build_network(config, X.shape[1], seed=seed, runs=runs, n_outputs=n_outputs(config, dataset))
     callbacks = list(callbacks)
     schedule = build_schedule(config)

@@ -57,10 +57,10 @@ def record_config(
     they were: run 0 of a stack can differ from the same seed trained alone in the
     last bit, and the explorer must show the run the directory holds.
     """
-    from ..experiments.build import load_data
+    from ..experiments.build import training_data_of
 
     seed = config.training.seed if seed is None else seed
-    X, y = load_data(config)
+    X, y = training_data_of(config)
     runs = config.training.runs
     recorder = Recorder(X, y, max_frames=max_frames)
     trained = train(config, seed=seed, callbacks=[recorder])
