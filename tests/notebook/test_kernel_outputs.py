@@ -105,8 +105,8 @@ def progress_cells(tmp_path_factory: pytest.TempPathFactory) -> Any:
              "from backproplab.experiments.reproduce import reproduce\nX, y = logic_table('xor')")
     cells = [setup,
              "bp.fit(bp.mlp([2, 4, 1]), X, y, epochs=300, progress=False);",
-             "table = bp.sweep('xor', grid={'model.hidden': [[2], [4]]}, seeds=4)",
-             "table = bp.sweep('xor', grid={'model.hidden': [[2], [4]]}, seeds=4, progress=False)",
+             "table = bp.sweep('xor', grid={'model.hidden': [[2], [4]]}, runs=4)",
+             "table = bp.sweep('xor', grid={'model.hidden': [[2], [4]]}, runs=4, progress=False)",
              "result = reproduce(seeds=0)",
              "live = bp.LivePlot(every=100)\nbp.fit(bp.mlp([2, 4, 1]), X, y, epochs=450, progress=False, "
              "callbacks=[live]);\nprint(live.redraws)",
