@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import ClientDisconnect, Request
@@ -49,14 +50,6 @@ MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html
 SERVED = ("common.js", "playground.js", "style.css")
 #: The largest request body read: settings are a few hundred bytes.
 MAX_BODY = 64 * 1024
-
-
-class RequestError(Exception):
-    """A request refused with an HTTP ``status`` (413, 415, 400) and a message for the page."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class Playground:
@@ -135,14 +128,14 @@ def _json_error(message: str, status: int = 400) -> JSONResponse:
 
 
 async def _read_json(request: Request) -> Any:
-    """The request's JSON body, or ``RequestError``: 415 if it is not JSON, 413 past ``MAX_BODY``, 400 if unreadable.
+    """The request's JSON body, or Starlette's ``HTTPException``: 415 if not JSON, 413 past ``MAX_BODY``, else 400.
 
     The body is read in chunks and dropped past ``MAX_BODY``, so a 200 MB post costs
     64 KiB of memory, not 200 MB.
     """
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise RequestError("requests must be JSON (Content-Type: application/json)", 415)
-    too_big = RequestError(f"the request is larger than {MAX_BODY // 1024} KiB; settings are a few hundred bytes", 413)
+        raise HTTPException(415, "requests must be JSON (Content-Type: application/json)")
+    too_big = HTTPException(413, f"the request is larger than {MAX_BODY // 1024} KiB; settings are a few hundred bytes")
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY:
         raise too_big
@@ -154,18 +147,20 @@ async def _read_json(request: Request) -> Any:
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
-        raise RequestError(f"the request is not valid JSON ({exc.msg})") from None
+        raise HTTPException(400, f"the request is not valid JSON ({exc.msg})") from None
     except RecursionError:  # Python's parser recurses once per nesting level
-        raise RequestError("the request's JSON is nested too deeply; settings are one flat object") from None
+        raise HTTPException(400, "the request's JSON is nested too deeply; settings are one flat object") from None
     except ValueError as exc:  # an integer of more than 4300 digits, bytes that are not UTF-8
-        raise RequestError(f"the request is not usable JSON ({str(exc)[:80]})") from None
+        raise HTTPException(400, f"the request is not usable JSON ({str(exc)[:80]})") from None
 
 
 def _refused(exc: Exception) -> Response:
     """The answer to a refused request; nobody reads it if the client went away."""
     if isinstance(exc, ClientDisconnect):
         return Response(status_code=400)
-    return _json_error(str(exc), getattr(exc, "status", 400))
+    if isinstance(exc, HTTPException):
+        return _json_error(exc.detail, exc.status_code)
+    return _json_error(str(exc))
 
 
 def create_app(host: str = "127.0.0.1") -> Starlette:
@@ -217,7 +212,7 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
         try:
             new = parse_settings(await _read_json(request))
             session = await asyncio.to_thread(Session, new)
-        except (RequestError, ValueError, ClientDisconnect) as exc:
+        except (HTTPException, ValueError, ClientDisconnect) as exc:
             return _refused(exc)
         async with pg.lock:
             pg.pause()
@@ -229,7 +224,7 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
     async def control(request: Request) -> Response:
         try:
             body = await _read_json(request)
-        except (RequestError, ClientDisconnect) as exc:
+        except (HTTPException, ClientDisconnect) as exc:
             return _refused(exc)
         action = body.get("action") if isinstance(body, dict) else None
         action = action if isinstance(action, str) else None
@@ -255,7 +250,7 @@ def create_app(host: str = "127.0.0.1") -> Starlette:
     async def check(request: Request) -> Response:
         try:  # a JSON post like the others, so that a cross-site form cannot start the work
             await _read_json(request)
-        except (RequestError, ClientDisconnect) as exc:
+        except (HTTPException, ClientDisconnect) as exc:
             return _refused(exc)
         async with pg.lock:
             result = await asyncio.to_thread(pg.session.check_gradients)
