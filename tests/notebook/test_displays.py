@@ -82,7 +82,7 @@ def test_dataset_and_sweep_table() -> None:
     html = ds._repr_html_()
     assert_contained(html)
     assert ">60<" in html and ">class 1<" in html and "standardised" in html
-    table = bp.sweep("xor", grid={"model.hidden": [[2], [4]]}, seeds=4, progress=False)
+    table = bp.sweep("xor", grid={"model.hidden": [[2], [4]]}, runs=4, progress=False)
     html = table._repr_html_()
     assert_contained(html)
     assert html.count("<tr>") == 3 and ">[2]<" in html and ">learned<" in html
