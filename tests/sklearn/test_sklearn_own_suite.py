@@ -37,8 +37,10 @@ def test_scikit_learns_own_mlp_tests_pass_on_backproplab(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(Path(__file__).parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "sklearn.conftest", "-p", "swap_mlp",
-         f"--junitxml={report}", "-W", "ignore::DeprecationWarning", str(SUITE)],
+        # scikit-learn's conftest (its fixtures) is found by walking up from the file, down to --confcutdir:
+        # naming it with -p as well registers it twice under pytest >= 9.2, which refuses that.
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--confcutdir={Path(sklearn.__file__).parent}",
+         "-p", "swap_mlp", f"--junitxml={report}", "-W", "ignore::DeprecationWarning", str(SUITE)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )
     assert report.is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
