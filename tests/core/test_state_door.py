@@ -135,3 +135,13 @@ def test_a_single_run_copy_draws_the_masks_of_that_run_alone():
     assert np.array_equal(one.forward(X, train=True), alone.forward(X, train=True))
     with pytest.raises(ValueError, match=r"run must be an int in \[0, 3\), got 3"):
         stacked.single_run_copy(3)
+
+
+def test_fit_refuses_a_network_whose_weights_are_already_not_finite():
+    from backproplab.data import logic_table
+
+    X, y = logic_table("xor")
+    net = bp.mlp([2, 4, 1])
+    net.params["0.W"][0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^net cannot be trained: state '0\.W' holds NaN or infinite values"):
+        bp.fit(net, X, y, epochs=3, batch_size=2, progress=False)

@@ -191,6 +191,16 @@ class Network:
         ...
         ValueError: state '0.b' holds NaN or infinite values; a network's state is finite
         """
+        parts = self.check_state(state)
+        for layer, part in zip(self.layers, parts, strict=True):  # written once every part passed
+            layer._load(part)
+
+    def check_state(self, state: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Raise as ``load_state_dict`` would, writing nothing; return ``state`` split by layer (keys without index).
+
+        ``fit`` checks a network's own state with it before any work: weights that
+        are already NaN cannot be trained, nor rolled back to.
+        """
         if not isinstance(state, Mapping):
             raise TypeError(f"state must be a dict of arrays as state_dict() returns, got {type(state).__name__}")
         generators = any(str(name).split(".", 2)[1:2] == ["rng"] for name in state)
@@ -201,8 +211,7 @@ class Network:
                  for i, layer in enumerate(self.layers)]
         for i, (layer, part) in enumerate(zip(self.layers, parts, strict=True)):
             layer.check_state(part, prefix=f"{i}.")
-        for layer, part in zip(self.layers, parts, strict=True):  # written once every part passed
-            layer._load(part)
+        return parts
 
     def copy(self, dtype: Any = None) -> Network:
         """An independent copy: the same layers with the same state (parameters, buffers, generator states).

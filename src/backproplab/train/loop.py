@@ -149,6 +149,10 @@ def fit(
     (2000, 100)
     """
     X, Y, loss_fn = check_data(net, X, y, loss)
+    try:  # weights that are already NaN or infinite can be neither trained nor rolled back to
+        net.check_state(net.state_dict())
+    except ValueError as exc:
+        raise ValueError(f"net cannot be trained: {exc}") from None
     optimizer, callbacks = _check_arguments(net, loss_fn, optimizer, callbacks, validation, early_stopping, live)
     epochs, batch_size = check_positive_int("epochs", epochs), check_positive_int("batch_size", batch_size)
     shuffle_seed = renamed("fit", "shuffle_seed", shuffle_seed, 0, "seed", seed)
