@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +29,15 @@ def default_sigint() -> None:
 def start(*args: str, **options: Any) -> subprocess.Popen:
     """``backproplab ARGS`` started as a process that SIGINT reaches (``subprocess.Popen`` options pass through)."""
     return subprocess.Popen([*backproplab_command(), *args], preexec_fn=default_sigint, **options)
+
+
+def read_until(proc: subprocess.Popen, marker: str, seconds: float) -> str:
+    """Read ``proc``'s stderr (text mode) line by line until ``marker`` shows, it closes, or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    err = ""
+    while marker not in err and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        err += line
+    return err

@@ -28,7 +28,7 @@ import pytest
 
 from backproplab.cli import main
 
-from console import start
+from console import read_until, start
 
 
 @dataclass(frozen=True)
@@ -154,12 +154,7 @@ def _invoke(name: str, spec: Row, where: Path, env: dict[str, str], busy_port: i
     try:
         err = ""
         if spec.interrupt_after:
-            deadline = time.monotonic() + 60
-            while spec.interrupt_after not in err and time.monotonic() < deadline:
-                line = proc.stderr.readline()
-                if not line:
-                    break
-                err += line
+            err = read_until(proc, spec.interrupt_after, 60)
             time.sleep(0.2)  # well inside the work
             proc.send_signal(signal.SIGINT)
         rest = proc.communicate(timeout=120)[1]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from console import start
+from console import read_until, start
 
 
 @dataclass(frozen=True)
@@ -155,12 +155,7 @@ def _invoke(spec: Row, where: Path, env: dict[str, str]) -> tuple[int, str]:
     try:
         err = ""
         if spec.ctrl_c_after:
-            deadline = time.monotonic() + 90
-            while spec.ctrl_c_after not in err and time.monotonic() < deadline:
-                line = proc.stderr.readline()
-                if not line:
-                    break
-                err += line
+            err = read_until(proc, spec.ctrl_c_after, 90)
             _wait_listening(port)  # the status line comes a moment before the server listens
             page = threading.Thread(target=_open_page, args=(port,), daemon=True)
             page.start()
