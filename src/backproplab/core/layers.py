@@ -38,14 +38,27 @@ from .init import get_initializer
 
 # --- activation functions: the hidden layers below and the output activations (paired with losses) ---
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function ``0.5 + 0.5 * tanh(0.5 * z)``, stable for any ``z``."""
-    p = 0.5 * np.asarray(z)  # the steps below work in place on this one new array
-    if not isinstance(p, np.ndarray):  # a scalar: nothing to work in place on
-        return 0.5 + 0.5 * np.tanh(p)
-    np.tanh(p, out=p)
-    p *= 0.5
-    p += 0.5
-    return p
+    """Logistic function ``1 / (1 + exp(-z))``, for any ``z``.
+
+    Where ``exp(-z)`` overflows (``z < -709`` in float64, ``z < -88`` in float32)
+    it is ``inf`` and the result ``0``, which is what the true value (at most
+    the smallest subnormal) rounds to; where it underflows (large ``z``) it is
+    ``0`` and the result ``1``, also right. Both are silenced, not avoided.
+    This form keeps full relative precision in the negative tail, where
+    ``0.5 + 0.5 * tanh(z / 2)`` loses it (``sigmoid(-20) = 2.06e-9``: the tanh
+    form is 9e-9 off, relative, in float64 and gives ``0`` in float32), and in
+    float64 it is faster: NumPy vectorises ``exp`` there but not ``tanh`` (the
+    hidden layer of the report's 1,000 stacked XOR networks, B2: 48 against 66
+    us a step, 32,000 values).
+    """
+    e = np.multiply(z, -1.0)  # -z as a new float array (a scalar for a scalar): the steps below work on it
+    with np.errstate(over="ignore", under="ignore"):  # exp(800) is inf, exp(-800) is 0: both are right here
+        if not isinstance(e, np.ndarray):
+            return 1.0 / (1.0 + np.exp(e))
+        np.exp(e, out=e)
+    e += 1.0
+    np.divide(1.0, e, out=e)
+    return e
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
