@@ -478,3 +478,73 @@ def test_put_along_last_writes_what_put_along_axis_writes(runs, batch, k, runs_l
     np.put_along_axis(expected, index, -7.0, axis=-1)
     assert _kernels.put_along_last(a, index, -7.0) is None
     np.testing.assert_array_equal(a, expected)
+
+
+_ODD_VALUES = [-0.0, 0.0, np.nan, np.inf, -np.inf, 1e-40, -1e-40]  # signed zeros, NaN, infinities, subnormals
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.none(), st.integers(1, 4)), st.integers(1, 40), st.integers(1, 70), st.booleans(),
+       st.sampled_from(["float64", "float32"]), st.integers(0, 2**16))
+def test_kernel_relu_is_maximum_with_zero_bit_for_bit(runs, batch, d, runs_last_layout, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(*(() if runs is None else (runs,)), batch, d))
+    odd = rng.random(x.shape) < 0.2
+    x[odd] = rng.choice(_ODD_VALUES, size=int(odd.sum()))
+    x = x.astype(dtype)
+    if runs is not None and runs_last_layout:
+        x = _kernels.stack_runs_last(x)  # a stacked network's activations: runs-last strides
+    x_before = x.copy()
+    with np.errstate(all="ignore"):
+        a = _kernels.relu(x)
+        expected = np.maximum(x, 0)
+    assert a.tobytes(order="A") == expected.tobytes(order="A")  # NaN kept, -0.0 -> +0.0, as maximum does
+    assert a.dtype == x.dtype and a.strides == expected.strides  # the same layout as maximum's result
+    np.testing.assert_array_equal(x, x_before)
+    b = _kernels.relu(x)
+    assert not np.shares_memory(a, b)  # every call returns a fresh array
+
+
+def test_kernel_relu_keeps_a_few_read_only_zeros():
+    _kernels._ZEROS.clear()
+    x = np.full((3, 4), -2.0)
+    assert np.array_equal(_kernels.relu(x), np.zeros((3, 4)))
+    (zeros,) = _kernels._ZEROS.values()
+    assert not zeros.flags.writeable and not zeros.any()
+    for n in range(1, 20):  # many shapes: the cache stays small
+        _kernels.relu(np.ones((n, 2)))
+    assert len(_kernels._ZEROS) <= 8
+    big = np.full(2**20 + 1, -1.0, dtype=np.float32)  # too large to keep zeros for: maximum against 0
+    assert not _kernels.relu(big).any() and all(z.size <= 2**20 for z in _kernels._ZEROS.values())
+    assert _kernels.relu([-1.0, 2.0]).tolist() == [0.0, 2.0]  # a list, as np.maximum takes it
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(st.none(), st.integers(1, 4)), st.integers(1, 7), st.integers(1, 6), st.booleans(),
+       st.integers(0, 2**16))
+def test_take_along_last_reads_what_take_along_axis_reads(runs, batch, k, runs_last_layout, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(*(() if runs is None else (runs,)), batch, k)).astype(np.float32)
+    if runs is not None and runs_last_layout:
+        a = _kernels.stack_runs_last(a)  # not C-contiguous: take_along_axis itself
+    index = rng.integers(0, k, size=(*a.shape[:-1], 1))
+    np.testing.assert_array_equal(_kernels.take_along_last(a, index), np.take_along_axis(a, index, axis=-1))
+    top = a.argmax(axis=-1)[..., None]  # cross-entropy's use: the entries at the arg max are the row maxima
+    np.testing.assert_array_equal(_kernels.take_along_last(a, top), a.max(axis=-1, keepdims=True))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(
+    "values",
+    [[1.0, 2.0], [1.0, np.nan], [np.inf, 1.0], [-np.inf], [np.inf, -np.inf], [3e38, 3e38, -3e38], [1e200, -1e200],
+     [1e-300, 0.0]],
+)
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_the_one_pass_finiteness_check_agrees_with_isfinite(values, dtype, layout):
+    from backproplab._checks import _all_finite
+
+    with np.errstate(over="ignore"):
+        row = np.array(values * 3, dtype=dtype)  # 3e38 and 1e200 overflow float32 to inf: then the data is not finite
+    a = np.stack([row, row[::-1], row])
+    a = {"C": a, "F": np.asfortranarray(a), "strided": a[:, ::2]}[layout]
+    assert _all_finite(a) is bool(np.isfinite(a).all())

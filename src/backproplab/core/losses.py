@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_float_array, check_choice
-from ._kernels import put_along_last
+from ._kernels import put_along_last, take_along_last
 from .layers import OUTPUTS, sigmoid  # the output activations, each paired here with a loss
 
 
@@ -254,7 +254,7 @@ def _shifted_exp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     row's sum is the sum of the *other* classes.
     """
     top = z.argmax(axis=-1)[..., None]
-    shifted = z - z.max(axis=-1, keepdims=True)  # the entries at `top`
+    shifted = z - take_along_last(z, top)  # z - z.max(axis=-1, keepdims=True): the maxima are the entries at `top`
     e = np.exp(shifted)
     put_along_last(e, top, 0.0)  # np.put_along_axis(e, top, 0.0, axis=-1)
     return top, shifted, e
