@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from backproplab import sklearn as bps
 from backproplab.core.init import sklearn_bound
 from backproplab.errors import BackproplabError
-from backproplab.sklearn import DivergenceError, MLPClassifier, MLPRegressor
+from backproplab.sklearn import DivergenceError, MLPClassifier, MLPRegressor, _docs
 from blas import one_blas_thread  # noqa: F401 - a fixture, used through pytestmark
 
 pytestmark = pytest.mark.usefixtures("one_blas_thread")
@@ -235,8 +235,31 @@ def test_multilabel_partial_fit_takes_the_labels_from_y():
     assert clf.out_activation_ == "logistic" and clf.predict(X).shape == (40, 2)
 
 
-def test_html_view_links_to_our_api_pages_with_parameter_help():
+def test_html_view_links_to_our_api_pages_with_parameter_help(monkeypatch):
+    monkeypatch.setattr(_docs, "DOCS_URL", "https://docs.example/backproplab/")
     html = MLPClassifier(alpha=0.01)._repr_html_()
-    assert "generated/api/backproplab.sklearn.MLPClassifier.html" in html  # the "?" link
+    assert "https://docs.example/backproplab/generated/api/backproplab.sklearn.MLPClassifier.html" in html  # "?"
     assert "Strength of the L2 penalty" in html  # alpha's help, from the docstring's Parameters section
     assert MLPRegressor()._get_doc_link().endswith("backproplab.sklearn.MLPRegressor.html")
+
+
+def test_html_view_has_no_link_while_no_documentation_url_is_declared(monkeypatch):
+    monkeypatch.setattr(_docs, "DOCS_URL", "")  # pyproject.toml declares none (yet): no host is made up
+    html = MLPClassifier(alpha=0.01)._repr_html_()
+    assert MLPClassifier()._get_doc_link() == "" and "generated/api" not in html and "alpha" in html
+
+
+@pytest.mark.parametrize(("entries", "url"), [
+    (["Homepage, https://x.example", "Documentation, https://docs.example/bp"], "https://docs.example/bp/"),
+    (["documentation , https://docs.example/bp/ "], "https://docs.example/bp/"),
+    (["Homepage, https://x.example"], ""),
+    (None, ""),
+])
+def test_documentation_url_is_read_from_the_installed_metadata(monkeypatch, entries, url):
+    class Metadata:
+        def get_all(self, name):
+            assert name == "Project-URL"
+            return entries
+
+    monkeypatch.setattr(_docs, "metadata", lambda distribution: Metadata())
+    assert _docs.declared_documentation_url() == url

@@ -16,10 +16,12 @@ every epoch and stop when the training loss (or, with ``early_stopping``, the
 validation score) has not improved by ``tol`` for more than ``n_iter_no_change``
 epochs (``schedules.Plateau``); sgd's ``learning_rate="invscaling"`` and
 ``"adaptive"`` are ``schedules.InverseScaling`` and ``schedules.ReduceOnPlateau``;
-``solver="lbfgs"`` is ``lbfgs.minimize_lbfgs`` on the whole data set. The
-stochastic solvers train through backproplab's ``fit`` (``_stochastic``).
-Sparse ``X`` (CSR/CSC) is expanded to a dense array, float32 ``X`` gives a float32
-network, and ``sample_weight`` weighs every row's loss, as in scikit-learn.
+``solver="lbfgs"`` is SciPy's L-BFGS-B on scikit-learn's objective over the whole
+data set (``_objective``, run by ``lbfgs.run_lbfgs``). The stochastic solvers train
+through backproplab's ``fit`` (``_stochastic``). Sparse ``X`` (CSR/CSC) is expanded
+to a dense array (``lbfgs`` keeps a sparse enough one sparse), float32 ``X`` gives a
+float32 network (``lbfgs``: float32 passes, float64 ``coefs_``, as scikit-learn's),
+and ``sample_weight`` weighs every row's loss, as in scikit-learn.
 """
 
 from __future__ import annotations
@@ -120,7 +122,8 @@ best_validation_score_, t_, n_iter_, n_features_in_, feature_names_in_
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            float64 or float32 (the network takes that dtype); sparse input is expanded.
+            float64 or float32 (the network takes that dtype; lbfgs ends in float64, as scikit-learn's);
+            sparse input is expanded (lbfgs multiplies a sparse enough one as it is).
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Labels, or an indicator matrix for multilabel classification.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -279,7 +282,8 @@ best_validation_score_, t_, n_iter_, n_features_in_, feature_names_in_
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            float64 or float32 (the network takes that dtype); sparse input is expanded.
+            float64 or float32 (the network takes that dtype; lbfgs ends in float64, as scikit-learn's);
+            sparse input is expanded (lbfgs multiplies a sparse enough one as it is).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each row's loss (scikit-learn >= 1.7's meaning).

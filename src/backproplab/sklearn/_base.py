@@ -23,14 +23,13 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ..core.init import sklearn_params
 from ..core.network import mlp
 from ..errors import DivergenceError
-from . import _stochastic
+from . import _docs, _stochastic
+from ._objective import FullBatch, pack, sklearn_order, unpack
 from ._rules import ACTIVATIONS, LOSSES, PARAMETERS, STOCHASTIC
-from .lbfgs import minimize_lbfgs
+from .lbfgs import run_lbfgs
 
 #: The network's output activation by scikit-learn's ``out_activation_`` (Poisson's exp is in its loss).
 _OUTPUTS = {"softmax": "softmax", "logistic": "sigmoid", "identity": "identity", "exp": "identity"}
-#: Where the API reference lives: the HTML view's "?" and parameter links point at its pages.
-DOCS_URL = "https://backproplab.readthedocs.io/en/latest/"
 #: Parameters that shape the network: warm_start cannot continue after a change of one.
 _SHAPE = ("hidden_layer_sizes", "activation", "dropout", "batch_norm")
 _NONFINITE = ("Solver produced non-finite parameter weights. The input data may contain large values and need to "
@@ -42,9 +41,12 @@ class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share: parameters, training, the attributes."""
 
     _parameter_constraints: ClassVar[dict] = PARAMETERS
-    # scikit-learn's HTML view: the "?" link and each parameter's link go to our API pages
     _doc_link_module = "backproplab"
-    _doc_link_template = DOCS_URL + "generated/api/{estimator_module}.{estimator_name}.html"
+
+    @property
+    def _doc_link_template(self) -> str:
+        """The HTML view's "?" and parameter links: our API pages, if they are hosted (``_docs.DOCS_URL``)."""
+        return _docs.DOCS_URL and _docs.DOCS_URL + "generated/api/{estimator_module}.{estimator_name}.html"
 
     def __init__(
         self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *, solver: str = "adam",
@@ -142,6 +144,12 @@ class _BaseMLP(BaseEstimator):
         self._sync()
         self.n_iter_, self.t_ = getattr(self, "n_iter_", 0), getattr(self, "t_", 0)
 
+    def _retype(self, dtype: np.dtype) -> None:
+        """``net_`` rebuilt in ``dtype`` holding the same state (parameters and buffers, cast)."""
+        state = self.net_.state_dict(copy=True)
+        self._build([self.net_.n_inputs, *(W.shape[1] for W in self._weights())], dtype, 0, "sklearn_uniform")
+        self.net_.load_state_dict(state)
+
     def _weights(self) -> list[np.ndarray]:
         return [p for name, p in self.net_.params.items() if name.endswith(".W")]
 
@@ -202,10 +210,9 @@ class _BaseMLP(BaseEstimator):
         if not first:
             self._check_same_network()
         X, Y = self._validate_input(X, y, incremental, reset=first)
-        sw = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        sw = None if sample_weight is None else _check_sample_weight(sample_weight, X)  # float64 unless float32
         dtype = X.dtype if first or not hasattr(self, "net_") else self.net_.dtype
-        X, Y = _dense(X, dtype), Y.astype(dtype)
-        sw = None if sw is None else sw.astype(dtype)
+        X, Y = X.astype(dtype, copy=False), Y.astype(dtype)  # sparse stays sparse: lbfgs may multiply it so
         self.n_outputs_ = Y.shape[1]
         rs = check_random_state(self.random_state)
         if first:
@@ -219,7 +226,7 @@ class _BaseMLP(BaseEstimator):
         else:
             if not first:
                 _stochastic.start(self, fresh=False)
-            _stochastic.train(self, X, Y, sw, rs, incremental)
+            _stochastic.train(self, _dense(X, dtype), Y, None if sw is None else sw.astype(dtype), rs, incremental)
         if not all(np.isfinite(p).all() for p in self.net_.params.values()):
             raise self._divergence(self.n_iter_)
         return self
@@ -230,12 +237,19 @@ class _BaseMLP(BaseEstimator):
             f"of epoch {epoch - 1}. Try a smaller learning_rate_init (now {self.learning_rate_init}) or standardise "
             "the inputs.", epoch=epoch, runs=(0,))
 
-    def _fit_lbfgs(self, X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None) -> None:
-        total = len(X) if sw is None else float(sw.sum())
-        targets = Y if sw is None else np.hstack([Y, sw[:, None]])
-        result = minimize_lbfgs(self.net_, X, targets, self._loss(weighted=sw is not None), l2=self.alpha / total,
-                                max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
-                                verbose=bool(self.verbose))
+    def _fit_lbfgs(self, X: Any, Y: np.ndarray, sw: np.ndarray | None) -> None:
+        """scikit-learn's ``_fit_lbfgs``: SciPy on its objective (``_objective``), ``coefs_`` from SciPy's vector.
+
+        scikit-learn unpacks SciPy's final float64 vector into ``coefs_``, so a float32
+        fit ends with float64 coefficients (and float64 predictions); ``net_`` becomes
+        a float64 network holding that vector, unrounded.
+        """
+        objective = FullBatch(self.net_, X, Y, self._loss(alpha=self.alpha), sw)
+        x, result = run_lbfgs(objective, pack(objective.params), max_iter=self.max_iter, max_fun=self.max_fun,
+                              tol=self.tol, verbose=bool(self.verbose))
+        if x.dtype != self.net_.dtype:
+            self._retype(x.dtype)
+        unpack(sklearn_order(self.net_), x)
         self.n_iter_, self.loss_ = min(result.n_iter, self.max_iter), result.loss
         if not result.converged:
             warnings.warn(f"lbfgs failed to converge after {result.n_iter} iteration(s): {result.message}. "
@@ -249,25 +263,16 @@ class _BaseMLP(BaseEstimator):
         The name and arguments are scikit-learn's (its gradient test calls it; the buffers it
         passes are not needed). The network is left holding ``packed``.
         """
-        arrays = [*self._weights(), *self._biases()]
-        at = 0
-        for a in arrays:
-            a[...] = packed[at : at + a.size].reshape(a.shape)
-            at += a.size
-        X, Y = _dense(X, self.net_.dtype), np.asarray(y, dtype=self.net_.dtype).reshape(len(X), -1)
-        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=self.net_.dtype)
-        loss = self._loss(alpha=self.alpha, weighted=sw is not None)
-        value, dz = loss.value_and_gradient(self.net_.forward(X, train=True), Y if sw is None else
-                                            np.hstack([Y, sw[:, None]]))
-        self.net_.backward(dz, input_grad=False)
-        grads = self.net_.grads
-        weights = [grads[n] + loss.l2_factor * p for n, p in self.net_.params.items() if n.endswith(".W")]
-        biases = [grads[n][0] for n in self.net_.params if n.endswith(".b")]
-        return value, np.concatenate([g.ravel() for g in (*weights, *biases)])
+        self._sync()
+        dtype = self.net_.dtype
+        X = X.astype(dtype, copy=False) if sp.issparse(X) else np.asarray(X, dtype=dtype)
+        Y = np.asarray(y, dtype=dtype).reshape(X.shape[0], -1)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
+        return FullBatch(self.net_, X, Y, self._loss(alpha=self.alpha), sw)(packed)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # accepted, and expanded to a dense array
+        tags.input_tags.sparse = True  # accepted: expanded to a dense array, or multiplied as it is (lbfgs)
         return tags
 
     def _check_solver(self) -> bool:

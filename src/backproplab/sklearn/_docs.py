@@ -1,10 +1,38 @@
-"""The estimators' ``Parameters`` section, written once for both (numpydoc).
+"""The estimators' ``Parameters`` section, written once for both (numpydoc), and where their pages live.
 
 The API pages render it, and scikit-learn's HTML view shows each entry as the help
-of its parameter (it reads the class docstring's ``Parameters`` section).
+of its parameter (it reads the class docstring's ``Parameters`` section) when the
+view has a page to link to (``DOCS_URL``).
 """
 
 from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, metadata
+
+
+def declared_documentation_url(distribution: str = "backproplab") -> str:
+    """The ``Documentation`` entry of ``[project.urls]`` in pyproject.toml, as installed, ending in "/"; or "".
+
+    The one place the documentation's address is set: the package's metadata,
+    written from pyproject.toml at install time (``Project-URL: Documentation, ...``).
+    """
+    try:
+        entries = metadata(distribution).get_all("Project-URL") or []
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return ""
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "documentation" and url.strip():
+            return url.strip().rstrip("/") + "/"
+    return ""
+
+
+#: Where the API reference is hosted, or "" while it is not: pyproject.toml declares no documentation URL yet
+#: (the docs are built by CI, not published), so the HTML view shows no "?" link and plain parameter names,
+#: as scikit-learn shows them for an estimator without pages. Declaring ``Documentation = "https://..."`` under
+#: ``[project.urls]`` (and reinstalling) turns both on, linking to
+#: ``{DOCS_URL}generated/api/backproplab.sklearn.MLPClassifier.html``.
+DOCS_URL = declared_documentation_url()
 
 #: Shared by MLPClassifier and MLPRegressor, in the order of their signatures (after MLPRegressor's ``loss``).
 PARAMETERS = """\

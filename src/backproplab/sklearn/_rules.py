@@ -19,7 +19,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from scipy.special import xlogy
+from scipy.special import expit, xlogy
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from ..core.init import INITIALIZERS
@@ -81,7 +81,8 @@ class _SklearnLoss(Loss):
         self.weights, self.alpha, self.weighted = list(weights or ()), float(alpha), weighted
         self.l2_factor = 0.0
 
-    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> Any:
+        """The mean loss of the batch (a NumPy scalar, in scikit-learn's precision), without the L2 term."""
         raise NotImplementedError
 
     def prepare_targets(self, y: Any, n_outputs: int, dtype: Any = "float64", x_ndim: int = 2) -> np.ndarray:
@@ -94,18 +95,33 @@ class _SklearnLoss(Loss):
         sw = None
         if self.weighted:
             y, sw = y[:, :-1], y[:, -1]
+        value, delta, total = self.value_and_delta(z, y, sw)
+        delta /= total
+        return float(value), delta
+
+    def value_and_delta(self, z: np.ndarray, y: np.ndarray,
+                        sw: np.ndarray | None = None) -> tuple[Any, np.ndarray, Any]:
+        """The value, scikit-learn's output delta ``sw * (activate(z) - y)`` (not divided) and ``sw_sum``.
+
+        scikit-learn's ``_backprop`` divides the gradients by ``sw_sum`` after the
+        products (``(a.T @ delta + alpha * W) / sw_sum``); its L-BFGS objective
+        (``sklearn._objective``) does the same with this delta. The value is a NumPy
+        scalar of scikit-learn's precision: the L2 term is summed in the weights'
+        dtype and added to the loss as scikit-learn adds it.
+        """
         total = z.shape[0] if sw is None else sw.sum()
         p = self.activate(z)  # (B, K), a new array (softmax, sigmoid and exp make one; the identity copies)
         value = self._value(p, y, sw)
         if self.alpha:
-            squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in self.weights)
-            value += 0.5 * self.alpha * squares / total
+            squares = 0
+            for W in self.weights:
+                squares = squares + np.dot(W.ravel(), W.ravel())  # a NumPy scalar of W's dtype, as scikit-learn's
+            value = value + (0.5 * self.alpha) * squares / total
             self.l2_factor = self.alpha / total
         p -= y
         if sw is not None:
             p *= sw[:, None]
-        p /= total
-        return value, p
+        return value, p, total
 
     def value(self, z: np.ndarray, y: np.ndarray) -> float:
         return self.value_and_gradient(z, y)[0]
@@ -124,9 +140,10 @@ class LogLoss(_SklearnLoss):
 
     name, output = "sklearn_log_loss", "softmax"
 
-    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
-        # y log p with p clipped away from 0 is finite, so this is scikit-learn's xlogy, and cheaper
-        return float(-np.average(y * np.log(_clipped(p)), weights=sw, axis=0).sum())
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> Any:
+        # y log p with p clipped away from 0 is finite, so this is scikit-learn's xlogy, and cheaper; xlogy
+        # takes scikit-learn's boolean y and a float32 p to float64, so the logarithms are float64
+        return -np.average(y * np.log(_clipped(p), dtype=np.float64), weights=sw, axis=0).sum()
 
 
 class BinaryLogLoss(_SklearnLoss):
@@ -134,9 +151,15 @@ class BinaryLogLoss(_SklearnLoss):
 
     name, output = "sklearn_binary_log_loss", "sigmoid"
 
-    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
-        p = _clipped(p)
-        return float(-np.average(y * np.log(p) + (1 - y) * np.log(1 - p), weights=sw, axis=0).sum())
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        # scikit-learn's logistic is SciPy's expit; backproplab's sigmoid, 0.5 + 0.5 * tanh(z / 2), differs in the
+        # last bits, which L-BFGS in float32 carries to 4e-5 in 20 iterations
+        return expit(z)
+
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> Any:
+        p = _clipped(p)  # 1 - p in p's dtype, its logarithm in float64: scikit-learn's xlogy(1 - y, 1 - p)
+        logs = y * np.log(p, dtype=np.float64) + (1 - y) * np.log(1 - p, dtype=np.float64)
+        return -np.average(logs, weights=sw, axis=0).sum()
 
 
 class SquaredError(_SklearnLoss):
@@ -151,8 +174,8 @@ class SquaredError(_SklearnLoss):
     def activate(self, z: np.ndarray) -> np.ndarray:
         return z.copy()  # the identity would hand back z itself, which the gradient is written over
 
-    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
-        return float(0.5 * np.average((y - p) ** 2, weights=sw, axis=0).mean())
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> Any:
+        return 0.5 * np.average((y - p) ** 2, weights=sw, axis=0).mean()
 
 
 class PoissonLoss(_SklearnLoss):
@@ -167,8 +190,8 @@ class PoissonLoss(_SklearnLoss):
     def activate(self, z: np.ndarray) -> np.ndarray:
         return np.exp(z)
 
-    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
-        return float(np.average(xlogy(y, y / p) - y + p, weights=sw, axis=0).sum())
+    def _value(self, p: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> Any:
+        return np.average(xlogy(y, y / p) - y + p, weights=sw, axis=0).sum()
 
 
 #: Loss by ``out_activation_``.

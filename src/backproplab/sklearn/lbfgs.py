@@ -21,6 +21,7 @@ extra (``pip install 'backproplab[sklearn]'``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,7 @@ def minimize_lbfgs(
     max_iter, max_fun = check_positive_int("max_iter", max_iter), check_positive_int("max_fun", max_fun)
     tol = check_positive_float("tol", tol, allow_zero=True)
     verbose = check_bool("verbose", verbose)
-    minimize = _scipy_minimize()
+    _scipy_minimize()  # SciPy missing: say so before any work
 
     params, grads = net.params, net.grads
     weights = [name for name in params if name.endswith(".W")]  # Dense weights; biases, batch norm's scales free
@@ -140,6 +141,21 @@ def minimize_lbfgs(
             grads[name] += l2 * W  # in place: the next backward overwrites it
         return value, np.concatenate([g.ravel() for g in grads.values()]).astype(np.float64)  # new: SciPy keeps it
 
+    x, result = run_lbfgs(objective, np.concatenate([p.ravel() for p in params.values()]).astype(np.float64),
+                          max_iter=max_iter, max_fun=max_fun, tol=tol, verbose=verbose)
+    put(x)
+    return result
+
+
+def run_lbfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, *, max_iter: int,
+              max_fun: int, tol: float, verbose: bool) -> tuple[np.ndarray, LbfgsResult]:
+    """SciPy's L-BFGS-B on ``fun(x) -> (value, gradient)`` from ``x0``; the final ``x`` (float64) and the result.
+
+    The one SciPy call of ``minimize_lbfgs`` and of the estimators' ``solver="lbfgs"``
+    (which hands it scikit-learn's objective and parameter order). SciPy calls ``fun``
+    with ``x`` in ``x0``'s dtype (SciPy 1.17 casts its float64 iterate to a float32
+    ``x0``'s dtype before every call) and returns its own float64 iterate.
+    """
     iterations = 0
 
     def report(intermediate_result: Any) -> None:  # SciPy passes the state to a parameter of this name
@@ -147,11 +163,10 @@ def minimize_lbfgs(
         iterations += 1
         print(f"Iteration {iterations}, loss = {intermediate_result.fun:.8f}")
 
-    x0 = np.concatenate([p.ravel() for p in params.values()]).astype(np.float64)
+    minimize = _scipy_minimize()
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging objective is SciPy's to reject
-        res = minimize(objective, x0, method="L-BFGS-B", jac=True, callback=report if verbose else None,
+        res = minimize(fun, x0, method="L-BFGS-B", jac=True, callback=report if verbose else None,
                        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol})
-    put(res.x)
     loss_value = float(res.fun)
-    return LbfgsResult(loss=loss_value, n_iter=int(res.nit), n_fun=int(res.nfev),
-                       converged=bool(res.success) and math.isfinite(loss_value), message=str(res.message))
+    return res.x, LbfgsResult(loss=loss_value, n_iter=int(res.nit), n_fun=int(res.nfev),
+                              converged=bool(res.success) and math.isfinite(loss_value), message=str(res.message))
