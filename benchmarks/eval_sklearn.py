@@ -24,19 +24,27 @@ thread pools slow them down many times over.
 
 Run on demand (about 15 minutes on one idle core)::
 
-    python benchmarks/eval_sklearn.py                  # everything, markdown table on stdout
-    python benchmarks/eval_sklearn.py --only iris wine --solvers lbfgs
+    python benchmarks/eval_sklearn.py                  # everything: the table on stdout and in results/
+    python benchmarks/eval_sklearn.py --only iris wine --solvers lbfgs   # stdout only (or --out FILE)
+
+A complete run writes its table, with the machine's load, the versions and the cores it ran on,
+to ``results/eval_sklearn.md`` (atomically); a partial one writes only where ``--out`` says.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
+import subprocess
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse
+import sklearn
 from sklearn import neural_network as theirs
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -45,9 +53,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+import backproplab
 from backproplab import sklearn as ours
 from backproplab.data import mnist1d
+from backproplab.files import io as bp_io
 
+RESULTS = Path(__file__).resolve().parent / "results" / "eval_sklearn.md"
 SEEDS = range(5)
 SOLVERS = ("adam", "sgd", "lbfgs")
 TABULAR = {"iris": load_iris, "digits": load_digits, "wine": load_wine, "breast_cancer": load_breast_cancer}
@@ -106,13 +117,26 @@ def compare(name, scaled, solver):
     return acc, secs, same, len(acc["sk"])
 
 
+def uptime():
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     names = [*TABULAR, "mnist1d", *VARIANTS]
     parser.add_argument("--only", nargs="+", choices=names, default=names)
     parser.add_argument("--solvers", nargs="+", choices=SOLVERS, default=list(SOLVERS))
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"also write the table here (default for a complete run: {RESULTS})")
     args = parser.parse_args(argv)
-    print(f"load before: {os.getloadavg()[0]:.2f} (1-minute average, 2 cores)", flush=True)
+    complete = args.only == names and list(args.solvers) == list(SOLVERS)
+    out = args.out or (RESULTS if complete else None)
+    lines = [f"start: {uptime()}",
+             f"cores {sorted(os.sched_getaffinity(0))}, one BLAS thread; backproplab {backproplab.__version__}, "
+             f"scikit-learn {sklearn.__version__}, SciPy {scipy.__version__}, NumPy {np.__version__}, "
+             f"Python {platform.python_version()}",
+             "command: python benchmarks/eval_sklearn.py " + " ".join(sys.argv[1:] if argv is None else argv), ""]
+    print("\n".join(lines), flush=True)
     header = ("| data | features | solver | scikit-learn | backproplab | difference | same predictions "
               "| fit s scikit-learn | fit s backproplab | time ratio |")
     rows = []
@@ -128,11 +152,12 @@ def main(argv=None):
                            f"{secs['bp'] / secs['sk']:.2f} |")
                     rows.append(row)
                     print(row, flush=True)
-    print(f"load after: {os.getloadavg()[0]:.2f}")
-    print()
-    print(header)
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+    lines += [f"end: {uptime()}", "", header, "|---|---|---|---|---|---|---|---|---|---|", *rows]
+    print("\n".join(lines[-len(rows) - 4:]))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        bp_io.write_text(out, "\n".join(lines) + "\n")
+        print(f"written to {out}")
 
 
 if __name__ == "__main__":
