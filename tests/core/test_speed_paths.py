@@ -468,15 +468,19 @@ def test_a_stacked_model_file_holds_c_ordered_arrays_as_before(tmp_path):
 @settings(max_examples=40, deadline=None)
 @given(st.one_of(st.none(), st.integers(1, 4)), st.integers(1, 7), st.integers(1, 6), st.booleans(),
        st.integers(0, 2**16))
-def test_put_along_last_writes_what_put_along_axis_writes(runs, batch, k, runs_last_layout, seed):
+def test_row_entries_read_and_write_what_take_and_put_along_axis_do(runs, batch, k, runs_last_layout, seed):
     rng = np.random.default_rng(seed)
-    a = rng.normal(size=(*(() if runs is None else (runs,)), batch, k))
+    a = rng.normal(size=(*(() if runs is None else (runs,)), batch, k)).astype(np.float32)
     if runs is not None and runs_last_layout:
-        a = _kernels.stack_runs_last(a)  # not C-contiguous: put_along_axis itself
+        a = _kernels.stack_runs_last(a)  # not C-contiguous: NumPy's functions themselves
     index = rng.integers(0, k, size=(*a.shape[:-1], 1))
+    entries = _kernels.RowEntries(index, a.shape)
+    np.testing.assert_array_equal(entries.take(a), np.take_along_axis(a, index, axis=-1))
+    top = _kernels.RowEntries(a.argmax(axis=-1)[..., None], a.shape)  # cross-entropy's use: the row maxima
+    np.testing.assert_array_equal(top.take(a), a.max(axis=-1, keepdims=True))
     expected = a.copy()
     np.put_along_axis(expected, index, -7.0, axis=-1)
-    assert _kernels.put_along_last(a, index, -7.0) is None
+    assert entries.put(a, -7.0) is None
     np.testing.assert_array_equal(a, expected)
 
 
@@ -517,20 +521,6 @@ def test_kernel_relu_keeps_a_few_read_only_zeros():
     big = np.full(2**20 + 1, -1.0, dtype=np.float32)  # too large to keep zeros for: maximum against 0
     assert not _kernels.relu(big).any() and all(z.size <= 2**20 for z in _kernels._ZEROS.values())
     assert _kernels.relu([-1.0, 2.0]).tolist() == [0.0, 2.0]  # a list, as np.maximum takes it
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.one_of(st.none(), st.integers(1, 4)), st.integers(1, 7), st.integers(1, 6), st.booleans(),
-       st.integers(0, 2**16))
-def test_take_along_last_reads_what_take_along_axis_reads(runs, batch, k, runs_last_layout, seed):
-    rng = np.random.default_rng(seed)
-    a = rng.normal(size=(*(() if runs is None else (runs,)), batch, k)).astype(np.float32)
-    if runs is not None and runs_last_layout:
-        a = _kernels.stack_runs_last(a)  # not C-contiguous: take_along_axis itself
-    index = rng.integers(0, k, size=(*a.shape[:-1], 1))
-    np.testing.assert_array_equal(_kernels.take_along_last(a, index), np.take_along_axis(a, index, axis=-1))
-    top = a.argmax(axis=-1)[..., None]  # cross-entropy's use: the entries at the arg max are the row maxima
-    np.testing.assert_array_equal(_kernels.take_along_last(a, top), a.max(axis=-1, keepdims=True))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -140,34 +140,37 @@ def runs_last_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None
     return out
 
 
-def take_along_last(a: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """``np.take_along_axis(a, index, axis=-1)`` for one index per row (``index``: ``(..., B, 1)``).
+class RowEntries:
+    """One entry in each row of ``(..., B, K)`` arrays, at the columns ``index`` (``(..., B, 1)``): read and written.
 
-    Cross-entropy's row maximum is the entry at the row's arg max, which it has
-    computed already: gathering those entries through one flat index (as
-    ``put_along_last`` writes them) takes about 1.5 us on B3's ``(128, 10)``
-    logits, where ``z.max(axis=-1, keepdims=True)`` reduces each short row again
-    in about 6.5 us (``take_along_axis`` itself: 4 us). The same entries: the same bits.
+    ``take(a)`` is ``np.take_along_axis(a, index, axis=-1)`` and ``put(a, value)`` is
+    ``np.put_along_axis(a, index, value, axis=-1)``: the same entries, the same bits.
+    Cross-entropy reads the logits at each row's arg max (the row maxima) and
+    writes ``exp`` at the same places twice per batch. NumPy's two functions build
+    a broadcast index for every axis in Python (4 and 25 us on B3's ``(128, 10)``
+    logits); for C-contiguous arrays one flat index, computed once here, does
+    each read or write in under a microsecond, and the maxima read this way
+    replace ``z.max(axis=-1)``'s second pass over each short row (6.5 us). Other
+    layouts (stacked runs-last logits) take NumPy's functions.
     """
-    if a.flags.c_contiguous:  # pragma: no mutate (a choice of loop: both read the same entries)
-        k = a.shape[-1]
-        return a.reshape(-1)[np.arange(0, a.size, k) + index.reshape(-1)].reshape(index.shape)
-    return np.take_along_axis(a, index, axis=-1)
 
+    def __init__(self, index: np.ndarray, shape: tuple[int, ...]) -> None:
+        self.index = index
+        k = shape[-1]
+        self.flat = np.arange(0, index.size * k, k) + index.reshape(-1)  # row start + column, in C order
 
-def put_along_last(a: np.ndarray, index: np.ndarray, value: float) -> None:
-    """``np.put_along_axis(a, index, value, axis=-1)`` for one index per row (``index``: ``(..., B, 1)``).
+    def take(self, a: np.ndarray) -> np.ndarray:
+        """``a``'s entries at ``index``: ``(..., B, 1)``."""
+        if a.flags.c_contiguous:  # pragma: no mutate (a choice of loop: both read the same entries)
+            return a.reshape(-1)[self.flat].reshape(self.index.shape)  # reshape of C memory: a view
+        return np.take_along_axis(a, self.index, axis=-1)
 
-    ``put_along_axis`` builds a broadcast index for every axis in Python (about
-    25 us per call on B3's ``(128, 10)`` logits, twice per batch in cross-entropy);
-    for a C-contiguous ``a`` one flat index does the same writes in about 3 us.
-    The same entries get the same value: the same bits.
-    """
-    if a.flags.c_contiguous:  # pragma: no mutate (a choice of loop: both write the same entries)
-        k = a.shape[-1]
-        a.reshape(-1)[np.arange(0, a.size, k) + index.reshape(-1)] = value  # reshape of C memory: a view
-    else:
-        np.put_along_axis(a, index, value, axis=-1)
+    def put(self, a: np.ndarray, value: float) -> None:
+        """Write ``value`` into ``a`` at ``index``."""
+        if a.flags.c_contiguous:  # pragma: no mutate (a choice of loop: both write the same entries)
+            a.reshape(-1)[self.flat] = value
+        else:
+            np.put_along_axis(a, self.index, value, axis=-1)
 
 
 def relu(x: np.ndarray) -> np.ndarray:

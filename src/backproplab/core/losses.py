@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_float_array, check_choice
-from ._kernels import put_along_last, take_along_last
+from ._kernels import RowEntries
 from .layers import OUTPUTS, sigmoid  # the output activations, each paired here with a loss
 
 
@@ -246,17 +246,17 @@ class CrossEntropy(Loss):
         return _count(z.argmax(axis=-1) == y.argmax(axis=-1))
 
 
-def _shifted_exp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _shifted_exp(z: np.ndarray) -> tuple[RowEntries, np.ndarray, np.ndarray]:
     """What log softmax and softmax share: ``(top, shifted, e)``.
 
-    ``top``: each row's arg max, ``(..., B, 1)``; ``shifted = z - max``, ``<= 0``;
-    ``e = exp(shifted)`` with the top entries (``exp(0) = 1``) set to 0, so that a
-    row's sum is the sum of the *other* classes.
+    ``top``: each row's arg max (``RowEntries``, read and written in place);
+    ``shifted = z - max``, ``<= 0``; ``e = exp(shifted)`` with the top entries
+    (``exp(0) = 1``) set to 0, so that a row's sum is the sum of the *other* classes.
     """
-    top = z.argmax(axis=-1)[..., None]
-    shifted = z - take_along_last(z, top)  # z - z.max(axis=-1, keepdims=True): the maxima are the entries at `top`
+    top = RowEntries(z.argmax(axis=-1)[..., None], z.shape)
+    shifted = z - top.take(z)  # z - z.max(axis=-1, keepdims=True): the maxima are the entries at `top`
     e = np.exp(shifted)
-    put_along_last(e, top, 0.0)  # np.put_along_axis(e, top, 0.0, axis=-1)
+    top.put(e, 0.0)
     return top, shifted, e
 
 
@@ -270,9 +270,9 @@ def _mean_nll(shifted: np.ndarray, e: np.ndarray, y: np.ndarray) -> np.ndarray |
     return -np.add.reduce(np.add.reduce(shifted, axis=-1), axis=-1) / shifted.shape[-2]
 
 
-def _softmax_minus(top: np.ndarray, e: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _softmax_minus(top: RowEntries, e: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``(softmax - y) / B``, written over ``e``: the values of ``softmax(z)``, bit for bit."""
-    put_along_last(e, top, 1.0)  # exp(0) back in place: e is now exp(z - max)
+    top.put(e, 1.0)  # exp(0) back in place: e is now exp(z - max)
     e /= np.add.reduce(e, axis=-1, keepdims=True)
     e -= y
     e /= e.shape[-2]

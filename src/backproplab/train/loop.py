@@ -264,7 +264,7 @@ def _batches(
             yield stop, X[..., start:stop, :], Y[..., start:stop, :]
         else:  # gather only this batch's rows: a shuffled copy of X would double its memory
             rows = order[start:stop]
-            yield stop, np.take(X, rows, axis=-2), np.take(Y, rows, axis=-2)
+            yield stop, X.take(rows, axis=-2), Y.take(rows, axis=-2)  # np.take without its Python wrapper
 
 
 @contextlib.contextmanager
