@@ -10,11 +10,11 @@ in one process, so that both see the same load on the machine:
 - MNIST-1D: its generator's train/test split (4,000/1,000 rows, raw features), ``random_state`` 0-4;
 - sparse input (issue 24): ``digits_csr`` (digits as a SciPy CSR matrix, 51 % zeros) and ``sparse_synthetic``
   (``make_classification``, 1,500 rows x 300 features, 3 classes, 80 % of the entries set to zero, CSR: a
-  stand-in for a bag-of-words set, none of which is available offline), 3-fold as the tables. backproplab
-  expands sparse input to a dense array, so the sparser the data, the more scikit-learn's sparse products
-  gain: at 10 % density (400 features, 4 classes) the two were level (1.06, under load 13-22);
+  stand-in for a bag-of-words set, none of which is available offline), 3-fold as the tables. backproplab's
+  stochastic solvers expand sparse input to a dense array; its ``lbfgs`` multiplies input with at most 25 %
+  non-zero entries as the SciPy matrix, as scikit-learn's does (``backproplab.sklearn._objective``);
 - float32 input (issue 24): ``digits_float32`` and ``breast_cancer_float32``, the tables cast to float32 (both
-  libraries then train in float32).
+  libraries then train in float32; both ``lbfgs`` end with float64 coefficients, SciPy's final vector).
 
 Each row gives both mean accuracies, their difference, the summed fit times and their ratio, and how
 many of the 15 (or 5) fits predicted exactly the same labels. ``ConvergenceWarning`` is silenced

@@ -29,9 +29,11 @@ from ..core.layers import Dense
 from ..core.network import Network
 
 #: Below this fraction of non-zero entries the first layer's two products are SciPy's sparse ones. Measured
-#: (one BLAS thread, 2026-12-05, load 1-2): a (1000, 300) CSR matrix times (300, 100) weights took 1.14 ms at
-#: 20 % density against 1.26 ms dense (``X.T @ delta``: 1.18 against 1.32 ms); digits as CSR (51 %, 64
-#: features) 0.75 ms against 0.36 ms dense. Denser input is expanded once, as the stochastic solvers do.
+#: 2026-12-05 (one core, one BLAS thread, load 1.6-2.5): 15 lbfgs fits on ``benchmarks/eval_sklearn.py``'s
+#: ``sparse_synthetic`` (1,000 x 300, 20 % non-zero) took 2.03 CPU seconds with the sparse products, 2.27
+#: expanded, scikit-learn 2.18 (medians of 4); the two products alone cross over near 20-25 % (1,000 x 300
+#: times 100 units), and at digits' 51 % (64 features) the dense ones are twice as fast. Denser input is
+#: expanded once, as the stochastic solvers expand it.
 SPARSE_DENSITY = 0.25
 
 
