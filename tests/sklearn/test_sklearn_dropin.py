@@ -91,6 +91,11 @@ def test_lbfgs_full_batch_with_max_iter_and_max_fun(iris):
     assert short.n_iter_ <= 10
     with pytest.raises(ValueError, match="dropout needs a stochastic solver"):
         MLPClassifier(solver="lbfgs", dropout=0.2).fit(X, y)
+    noisy = MLPClassifier(**{**FAST, "max_iter": 2}, dropout=0.2).fit(X, y)
+    before = [W.copy() for W in noisy.coefs_]
+    with pytest.raises(ValueError, match="dropout needs a stochastic solver"):  # nor warm-started by lbfgs
+        noisy.set_params(solver="lbfgs", warm_start=True).fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(before, noisy.coefs_, strict=True))
 
 
 def test_max_iter_warns_and_verbose_prints(iris, capsys):

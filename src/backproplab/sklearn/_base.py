@@ -113,9 +113,6 @@ class _BaseMLP(BaseEstimator):
 
     def _initialize(self, sizes: list[int], rs: np.random.RandomState, dtype: np.dtype) -> None:
         """Build ``net_`` and reset what a first fit resets (scikit-learn's ``_initialize``)."""
-        if self.solver == "lbfgs" and self.dropout:
-            raise ValueError("dropout needs a stochastic solver: L-BFGS's line search needs the same loss at "
-                             "every evaluation; use solver='adam' or 'sgd', or dropout=0")
         if self.init == "sklearn":
             drawn = sklearn_params(rs, sizes, self.activation)  # first, as scikit-learn draws them
             seed = int(rs.randint(2**31 - 1)) if self.dropout else 0  # masks only: no draw without dropout
@@ -204,6 +201,9 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X: Any, y: Any, incremental: bool, sample_weight: Any = None) -> _BaseMLP:
         self._validate_params()
         hidden = self._hidden()
+        if self.solver == "lbfgs" and self.dropout:  # also a warm start from a network trained with dropout
+            raise ValueError("dropout needs a stochastic solver: L-BFGS's line search needs the same loss at "
+                             "every evaluation; use solver='adam' or 'sgd', or dropout=0")
         if self.early_stopping and incremental and self.solver in STOCHASTIC:
             raise ValueError("partial_fit does not support early_stopping=True")
         first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
