@@ -143,9 +143,10 @@ class _BaseMLP(BaseEstimator):
 
     def _retype(self, dtype: np.dtype) -> None:
         """``net_`` rebuilt in ``dtype`` holding the same state (parameters and buffers, cast)."""
-        state = self.net_.state_dict(copy=True)
+        state = self.net_.state_dict()
         self._build([self.net_.n_inputs, *(W.shape[1] for W in self._weights())], dtype, 0, "sklearn_uniform")
-        self.net_.load_state_dict(state)
+        for name, a in self.net_.state_dict().items():
+            a[...] = state[name]  # not load_state_dict: a diverged fit's NaN is for _fit to report, in its words
 
     def _weights(self) -> list[np.ndarray]:
         return [p for name, p in self.net_.params.items() if name.endswith(".W")]
