@@ -509,17 +509,18 @@ def test_kernel_relu_is_maximum_with_zero_bit_for_bit(runs, batch, d, runs_last_
     assert not np.shares_memory(a, b)  # every call returns a fresh array
 
 
-def test_kernel_relu_keeps_a_few_read_only_zeros():
-    _kernels._ZEROS.clear()
-    x = np.full((3, 4), -2.0)
-    assert np.array_equal(_kernels.relu(x), np.zeros((3, 4)))
-    (zeros,) = _kernels._ZEROS.values()
-    assert not zeros.flags.writeable and not zeros.any()
+def test_kernel_relu_keeps_a_few_read_only_zeros_laid_out_like_its_input():
+    _kernels._zeros.cache_clear()
+    x = _kernels.stack_runs_last(np.full((3, 4, 5), -2.0))  # runs-last: the runs axis fastest
+    assert np.array_equal(_kernels.relu(x), np.zeros((3, 4, 5)))
+    zeros = _kernels._zeros(x.shape, x.strides, x.dtype)
+    assert zeros.strides == x.strides and not zeros.flags.writeable and not zeros.any()
     for n in range(1, 20):  # many shapes: the cache stays small
         _kernels.relu(np.ones((n, 2)))
-    assert len(_kernels._ZEROS) <= 8
+    assert _kernels._zeros.cache_info().currsize <= 8
+    _kernels._zeros.cache_clear()
     big = np.full(2**20 + 1, -1.0, dtype=np.float32)  # too large to keep zeros for: maximum against 0
-    assert not _kernels.relu(big).any() and all(z.size <= 2**20 for z in _kernels._ZEROS.values())
+    assert not _kernels.relu(big).any() and _kernels._zeros.cache_info().currsize == 0
     assert _kernels.relu([-1.0, 2.0]).tolist() == [0.0, 2.0]  # a list, as np.maximum takes it
 
 
