@@ -41,3 +41,17 @@ def read_until(proc: subprocess.Popen, marker: str, seconds: float) -> str:
             break
         err += line
     return err
+
+
+def refusal_problems(name: str, expected_code: int, says: str, code: int, err: str) -> list[str]:
+    """What is wrong with one refused invocation: its exit code, a traceback, over 3 lines on stderr, missing words."""
+    problems, lines = [], err.strip().splitlines()
+    if code != expected_code:
+        problems.append(f"{name}: exit {code}, expected {expected_code}: {err.strip()[-300:]}")
+    if "Traceback" in err:
+        problems.append(f"{name}: a traceback: {err[-500:]}")
+    if len(lines) > 3:
+        problems.append(f"{name}: {len(lines)} lines on stderr: {err[-500:]}")
+    if says not in err:
+        problems.append(f"{name}: stderr does not say {says!r}: {err.strip()[-300:]}")
+    return problems

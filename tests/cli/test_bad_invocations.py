@@ -28,7 +28,7 @@ import pytest
 
 from backproplab.cli import main
 
-from console import read_until, start
+from console import read_until, refusal_problems, start
 
 
 @dataclass(frozen=True)
@@ -185,15 +185,7 @@ def test_every_bad_invocation_is_one_clear_line_and_leaves_nothing(tmp_path, fin
     problems = []
     for name, (code, err, before, after) in results.items():
         spec = ROWS[name]
-        lines = err.strip().splitlines()
-        if code != spec.code:
-            problems.append(f"{name}: exit {code}, expected {spec.code}: {err.strip()[-300:]}")
-        if "Traceback" in err:
-            problems.append(f"{name}: a traceback: {err[-500:]}")
-        if len(lines) > 3:
-            problems.append(f"{name}: {len(lines)} lines on stderr: {err[-500:]}")
-        if spec.says not in err:
-            problems.append(f"{name}: stderr does not say {spec.says!r}: {err.strip()[-300:]}")
+        problems += refusal_problems(name, spec.code, spec.says, code, err)
         if before != after:
             problems.append(f"{name}: left behind {sorted(set(after) - set(before))}")
     assert not problems, "\n".join(problems)

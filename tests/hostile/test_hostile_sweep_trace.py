@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from console import read_until, start
+from console import read_until, refusal_problems, start
 
 
 @dataclass(frozen=True)
@@ -185,15 +185,7 @@ def test_every_hostile_invocation_is_one_line_and_changes_nothing(tmp_path) -> N
     problems = []
     for name, (code, err) in results.items():
         spec, where, _, before = jobs[name]
-        lines = err.strip().splitlines()
-        if code != spec.code:
-            problems.append(f"{name}: exit {code}, expected {spec.code}: {err.strip()[-300:]}")
-        if "Traceback" in err:
-            problems.append(f"{name}: a traceback: {err[-500:]}")
-        if len(lines) > 3:
-            problems.append(f"{name}: {len(lines)} lines on stderr: {err[-500:]}")
-        if spec.says not in err:
-            problems.append(f"{name}: stderr does not say {spec.says!r}: {err.strip()[-300:]}")
+        problems += refusal_problems(name, spec.code, spec.says, code, err)
         after = _snapshot(where)
         if after != before:  # nothing new, nothing deleted, nothing rewritten; and not outside work/ either
             changed = sorted(set(after) ^ set(before) | {k for k in before if after.get(k) != before[k]})
